@@ -1,0 +1,134 @@
+"""The web chat's WebSocket: one socket per open chat page.
+
+Client to server: `{"type": "send", "text": ..., "conversation_id": ...}` and
+`{"type": "stop"}`. Server to client: `user_message`, `token` (one per chunk),
+`done` (the stored reply, its usage and memories) or `error`, then `idle`.
+"""
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat.models import Channel
+from chat.services import (
+    ReplyStored,
+    Speaker,
+    UserMessageStored,
+    conversation_for_owner,
+    conversation_reply_stream,
+)
+from luma.errors import LumaError
+
+logger = logging.getLogger(__name__)
+
+NOT_LOGGED_IN = 4401
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=NOT_LOGGED_IN)
+            return
+        self.stop_requested = threading.Event()
+        self.reply_task: asyncio.Task[None] | None = None
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "stop_requested", None) is not None:
+            self.stop_requested.set()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "message": "Expected a JSON object."})
+            return
+        kind = content.get("type")
+        if kind == "stop":
+            self.stop_requested.set()
+        elif kind == "send":
+            if self.reply_task is not None and not self.reply_task.done():
+                await self.send_json(
+                    {"type": "error", "message": "Wait for the current reply to finish."}
+                )
+                return
+            self.stop_requested.clear()
+            self.reply_task = asyncio.create_task(self._reply(content))
+        else:
+            await self.send_json({"type": "error", "message": f"Unknown message type {kind!r}."})
+
+    async def _reply(self, content: dict[str, Any]) -> None:
+        """Run the (blocking) conversation service in a worker thread and relay its events."""
+        loop = asyncio.get_running_loop()
+        outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+        def emit(event: dict[str, Any] | None) -> None:
+            loop.call_soon_threadsafe(outbox.put_nowait, event)
+
+        worker = asyncio.ensure_future(self._run_service(content, emit))
+        while (event := await outbox.get()) is not None:
+            await self.send_json(event)
+        await worker
+
+    @database_sync_to_async(thread_sensitive=False)
+    def _run_service(self, content: dict[str, Any], emit: Any) -> None:
+        try:
+            raw_id = content.get("conversation_id")
+            conversation = conversation_for_owner(
+                owner=self.scope["user"], conversation_id=int(raw_id) if raw_id else None
+            )
+            speaker = Speaker(user=self.scope["user"], channel=Channel.WEB)
+            events = conversation_reply_stream(
+                conversation=conversation,
+                speaker=speaker,
+                text=str(content.get("text", "")),
+                should_stop=self.stop_requested.is_set,
+            )
+            for event in events:
+                emit(_as_json(event))
+        except LumaError as error:
+            emit({"type": "error", "message": error.message, **error.context})
+        except (TypeError, ValueError):
+            emit({"type": "error", "message": "conversation_id must be a number."})
+        except Exception:
+            logger.exception("The chat reply failed")
+            emit({"type": "error", "message": "Something went wrong on the server. Try again."})
+        finally:
+            emit({"type": "idle"})  # ready for the next message
+            emit(None)
+
+
+def _as_json(event: object) -> dict[str, Any]:
+    if isinstance(event, str):
+        return {"type": "token", "text": event}
+    if isinstance(event, UserMessageStored):
+        message = event.message
+        return {
+            "type": "user_message",
+            "id": message.pk,
+            "conversation_id": message.conversation_id,
+            "content": message.content,
+        }
+    assert isinstance(event, ReplyStored)
+    reply = event.message
+    return {
+        "type": "done",
+        "id": reply.pk,
+        "conversation_id": reply.conversation_id,
+        "content": reply.content,
+        "provider": reply.provider,
+        "model": reply.model,
+        "stopped": event.stopped,
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "estimated": reply.usage_estimated,
+        },
+        "memories": [
+            {"id": memory.pk, "content": memory.content, "source": memory.source}
+            for memory in event.memories
+        ],
+    }

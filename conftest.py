@@ -1,0 +1,72 @@
+"""Fixtures shared by every app's tests: users, clients and fake model servers."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from luma.models import RuntimeSettings
+from luma.services import runtime_settings_get, runtime_settings_update
+from providers.fakes import FakeOllamaServer, FakeOpenAIServer
+
+
+@pytest.fixture
+def user(db) -> User:
+    return User.objects.create_user("viewer", password="pw-viewer-123")
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return User.objects.create_user("stranger", password="pw-stranger-123")
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return User.objects.create_superuser("boss", password="pw-boss-123")
+
+
+@pytest.fixture
+def user_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user: User) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def ollama_server() -> Iterator[FakeOllamaServer]:
+    with FakeOllamaServer() as server:
+        yield server
+
+
+@pytest.fixture
+def use_deepseek(db, openai_server: FakeOpenAIServer) -> RuntimeSettings:
+    """Runtime settings pointing at the fake OpenAI-compatible server."""
+    runtime_settings_get()
+    return runtime_settings_update(
+        provider="deepseek",
+        deepseek_api_key="sk-test-secret-key-1234",
+        deepseek_base_url=openai_server.base_url,
+        deepseek_model="fake-chat",
+    )
+
+
+@pytest.fixture
+def use_ollama(db, ollama_server: FakeOllamaServer) -> RuntimeSettings:
+    runtime_settings_get()
+    return runtime_settings_update(
+        provider="ollama", ollama_endpoint=ollama_server.url, ollama_model="fake-chat"
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LumaConfig(AppConfig):
+    name = "luma"
+    verbose_name = "Luma"

@@ -1,0 +1,127 @@
+import hashlib
+import secrets
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+def validate_http_url(value: str) -> None:
+    """An http(s) URL with a host; unlike URLField, bare hosts like `ollama` are fine."""
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ValidationError("Enter an http:// or https:// address, e.g. http://localhost:11434.")
+
+
+class ProviderName(models.TextChoices):
+    BUILTIN = "builtin", "Built-in demo model (SmolLM2-135M)"
+    DEEPSEEK = "deepseek", "DeepSeek (or any OpenAI-compatible API)"
+    OLLAMA = "ollama", "Ollama"
+
+
+DEFAULT_PERSONA = (
+    "You are Luma, a cheerful and quick-witted AI VTuber who streams with your community. "
+    "You are warm, playful and concise, you remember what people tell you, and you never "
+    "pretend to know things you do not."
+)
+
+
+class RuntimeSettings(models.Model):
+    """The one row of settings a user edits while Luma runs.
+
+    Seeded from environment variables the first time it is read
+    (`luma.services.runtime_settings_get`); afterwards the database wins, so
+    that the settings page and the admin are the place to change them.
+    """
+
+    provider = models.CharField(
+        max_length=20, choices=ProviderName.choices, default=ProviderName.BUILTIN
+    )
+    deepseek_api_key = models.CharField(max_length=500, blank=True)
+    deepseek_base_url = models.CharField(
+        max_length=500, default="https://api.deepseek.com/v1", validators=[validate_http_url]
+    )
+    deepseek_model = models.CharField(max_length=200, default="deepseek-chat")
+    ollama_endpoint = models.CharField(
+        max_length=500, default="http://localhost:11434", validators=[validate_http_url]
+    )
+    ollama_model = models.CharField(max_length=200, default="llama3.2")
+    ollama_embedding_model = models.CharField(max_length=200, default="nomic-embed-text")
+    temperature = models.FloatField(
+        default=0.7, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    max_tokens = models.PositiveIntegerField(
+        default=512, validators=[MinValueValidator(1), MaxValueValidator(32768)]
+    )
+    persona_prompt = models.TextField(default=DEFAULT_PERSONA)
+    memory_context_limit = models.PositiveIntegerField(
+        default=8,
+        validators=[MaxValueValidator(100)],
+        help_text="At most this many memories go into each prompt.",
+    )
+    memory_suggestion_threshold = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="AI-suggested memories below this importance (1-10) are dropped.",
+    )
+    memory_suggestions_enabled = models.BooleanField(
+        default=False, help_text="Let the model suggest memories for a person to approve."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "runtime settings"
+        verbose_name_plural = "runtime settings"
+
+    def __str__(self) -> str:
+        return "Luma runtime settings"
+
+    @property
+    def deepseek_api_key_masked(self) -> str:
+        return mask_secret(self.deepseek_api_key)
+
+    @property
+    def active_model(self) -> str:
+        return {
+            ProviderName.BUILTIN: "SmolLM2-135M-Instruct",
+            ProviderName.DEEPSEEK: self.deepseek_model,
+            ProviderName.OLLAMA: self.ollama_model,
+        }[ProviderName(self.provider)]
+
+
+def mask_secret(secret: str) -> str:
+    """Show just enough of a secret to recognise it: `sk-…a1b2`."""
+    if not secret:
+        return ""
+    if len(secret) <= 8:
+        return "…" * 3
+    return f"{secret[:3]}…{secret[-4:]}"
+
+
+class ApiToken(models.Model):
+    """A bearer token a user creates for scripts and overlays.
+
+    Only a SHA-256 hash is stored; the token itself is shown once, at creation.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> str:
+        return "luma_" + secrets.token_urlsafe(32)

@@ -1,0 +1,60 @@
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import Field
+
+from luma.models import ProviderName, RuntimeSettings
+from luma.services import runtime_settings_get, runtime_settings_update
+
+router = Router()
+
+
+class SettingsOut(Schema):
+    provider: ProviderName
+    deepseek_api_key_set: bool
+    deepseek_api_key_masked: str
+    deepseek_base_url: str
+    deepseek_model: str
+    ollama_endpoint: str
+    ollama_model: str
+    ollama_embedding_model: str
+    temperature: float
+    max_tokens: int
+    persona_prompt: str
+    memory_context_limit: int
+    memory_suggestion_threshold: int
+    memory_suggestions_enabled: bool
+
+    @staticmethod
+    def resolve_deepseek_api_key_set(row: RuntimeSettings) -> bool:
+        return bool(row.deepseek_api_key)
+
+
+class SettingsIn(Schema):
+    """Every field is optional: only what is sent changes.
+
+    `deepseek_api_key` is write-only: send a new key to replace it, "" to clear it.
+    """
+
+    provider: ProviderName | None = None
+    deepseek_api_key: str | None = Field(None, max_length=500)
+    deepseek_base_url: str | None = None
+    deepseek_model: str | None = None
+    ollama_endpoint: str | None = None
+    ollama_model: str | None = None
+    ollama_embedding_model: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    persona_prompt: str | None = Field(None, max_length=20000)
+    memory_context_limit: int | None = None
+    memory_suggestion_threshold: int | None = None
+    memory_suggestions_enabled: bool | None = None
+
+
+@router.get("", response=SettingsOut, summary="Read the runtime settings (the API key masked)")
+def settings_read(request: HttpRequest) -> RuntimeSettings:
+    return runtime_settings_get()
+
+
+@router.put("", response=SettingsOut, summary="Change runtime settings")
+def settings_update(request: HttpRequest, payload: SettingsIn) -> RuntimeSettings:
+    return runtime_settings_update(**payload.dict(exclude_unset=True))

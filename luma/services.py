@@ -1,0 +1,133 @@
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from luma.errors import LumaError
+from luma.models import ApiToken, ProviderName, RuntimeSettings
+
+# Environment variables that seed the settings row the first time it is created.
+_ENV_SEEDS: dict[str, str] = {
+    "provider": "MODEL_PROVIDER",
+    "deepseek_api_key": "DEEPSEEK_API_KEY",
+    "deepseek_base_url": "DEEPSEEK_BASE_URL",
+    "deepseek_model": "DEEPSEEK_MODEL",
+    "ollama_endpoint": "OLLAMA_ENDPOINT",
+    "ollama_model": "OLLAMA_MODEL",
+    "ollama_embedding_model": "OLLAMA_EMBEDDING_MODEL",
+    "temperature": "TEMPERATURE",
+    "max_tokens": "MAX_TOKENS",
+    "persona_prompt": "PERSONA_PROMPT",
+    "memory_context_limit": "MEMORY_CONTEXT_LIMIT",
+    "memory_suggestion_threshold": "MEMORY_SUGGESTION_THRESHOLD",
+    "memory_suggestions_enabled": "MEMORY_SUGGESTIONS_ENABLED",
+}
+
+EDITABLE_FIELDS = tuple(_ENV_SEEDS)
+
+
+class InvalidSettings(LumaError):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        first = next(iter(errors.items()))
+        super().__init__(f"Invalid value for {first[0]}: {first[1][0]}", detail=str(errors))
+        self.errors = errors
+
+
+def _seed_from_environment() -> dict[str, Any]:
+    seeds: dict[str, Any] = {}
+    for field, variable in _ENV_SEEDS.items():
+        raw = os.environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        if field == "memory_suggestions_enabled":
+            seeds[field] = raw.lower() in {"1", "true", "yes", "on"}
+        else:
+            seeds[field] = RuntimeSettings._meta.get_field(field).to_python(raw)
+    if "provider" not in seeds:
+        # A configured key or endpoint means the user wants that provider.
+        if seeds.get("deepseek_api_key"):
+            seeds["provider"] = ProviderName.DEEPSEEK
+        elif "OLLAMA_ENDPOINT" in os.environ or "OLLAMA_MODEL" in os.environ:
+            seeds["provider"] = ProviderName.OLLAMA
+    return seeds
+
+
+def runtime_settings_get() -> RuntimeSettings:
+    """The settings row, created from the environment the first time."""
+    found = RuntimeSettings.objects.filter(pk=1).first()
+    if found is not None:
+        return found
+    candidate = RuntimeSettings(pk=1, **_seed_from_environment())
+    try:
+        candidate.full_clean()
+    except ValidationError as error:
+        raise InvalidSettings(error.message_dict) from None
+    with transaction.atomic():
+        row, _ = RuntimeSettings.objects.get_or_create(
+            pk=1, defaults={f: getattr(candidate, f) for f in EDITABLE_FIELDS}
+        )
+    return row
+
+
+def runtime_settings_update(**changes: Any) -> RuntimeSettings:
+    """Validate and save changes; an API key of None leaves the stored one alone."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidSettings({name: ["Not a setting."] for name in sorted(unknown)})
+    row = runtime_settings_get()
+    for field, value in changes.items():
+        if field == "deepseek_api_key" and value is None:
+            continue
+        setattr(row, field, value)
+    try:
+        row.full_clean()
+    except ValidationError as error:
+        raise InvalidSettings(error.message_dict) from None
+    row.save()
+    return row
+
+
+def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the plain token is returned once and never stored."""
+    plain = ApiToken.generate()
+    token = ApiToken.objects.create(
+        user=user, name=name, token_hash=ApiToken.hash(plain), prefix=plain[:12]
+    )
+    return token, plain
+
+
+def api_token_user(plain: str) -> AbstractBaseUser | None:
+    token = ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(plain)).first()
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user
+
+
+def admin_ensure(*, username: str, password: str | None, password_file: Path) -> str:
+    """Make sure a superuser exists; return how to log in.
+
+    A new admin gets `password`, or a random one written to `password_file`
+    (readable by its owner only) so it can be found again.
+    """
+    User = get_user_model()
+    existing = User.objects.filter(is_superuser=True).order_by("pk").first()
+    if existing is not None:
+        hint = f" (password in {password_file})" if password_file.exists() else ""
+        return f"Log in as {existing.get_username()!r}{hint}."
+    if not password:
+        password = secrets.token_urlsafe(12)
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        password_file.touch(mode=0o600)
+        password_file.write_text(password + "\n")
+    User.objects.create_superuser(username=username, email="", password=password)
+    return (
+        f"Created the admin login {username!r} with password {password!r} "
+        f"(saved in {password_file})."
+    )

@@ -1,0 +1,19 @@
+"""Settings for the test suite: luma.settings with a test key and fast, local parts.
+
+`DATABASE_URL` still applies, so the same suite runs on PostgreSQL.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("LUMA_DATA_DIR", tempfile.mkdtemp(prefix="luma-test-"))
+os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+# Fallback endpoints are set per test; none by default so no test waits on DNS.
+os.environ.setdefault("OLLAMA_FALLBACK_ENDPOINTS", "")
+
+from luma.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+LUMA_PROVIDER_TIMEOUT = 5

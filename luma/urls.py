@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from luma.api import api
+
+admin.site.site_header = "Luma administration"
+admin.site.site_title = "Luma admin"
+admin.site.index_title = "Memories, conversations and settings"
+
+urlpatterns = [
+    path("", include("chat.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]

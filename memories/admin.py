@@ -1,0 +1,68 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from luma.errors import LumaError
+from memories.models import Memory, MemoryStatus
+from memories.services import memory_approve, memory_reject
+
+
+def _review_each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Memory], verb: str
+) -> None:
+    review = memory_approve if verb == "approved" else memory_reject
+    done = 0
+    skipped = queryset.exclude(status=MemoryStatus.PENDING).count()
+    for memory in queryset.filter(status=MemoryStatus.PENDING):
+        try:
+            review(memory=memory, reviewer=request.user)
+            done += 1
+        except LumaError:
+            skipped += 1
+    modeladmin.message_user(request, f"{done} suggestion(s) {verb}.", messages.SUCCESS)
+    if skipped:
+        modeladmin.message_user(
+            request, f"{skipped} skipped: they were not pending.", messages.WARNING
+        )
+
+
+@admin.register(Memory)
+class MemoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "content_short",
+        "source",
+        "status",
+        "importance",
+        "subject",
+        "use_count",
+        "created_at",
+    ]
+    list_filter = ["status", "source", "importance", ("subject_user", admin.EmptyFieldListFilter)]
+    search_fields = ["content", "tags", "subject_name", "subject_discord_id"]
+    readonly_fields = [
+        "use_count",
+        "last_used_at",
+        "reviewed_by",
+        "reviewed_at",
+        "created_at",
+        "updated_at",
+    ]
+    raw_id_fields = ["subject_user", "updates", "created_by"]
+    actions = ["approve_suggestions", "reject_suggestions"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="content", ordering="content")
+    def content_short(self, memory: Memory) -> str:
+        return memory.content if len(memory.content) <= 90 else memory.content[:89] + "…"
+
+    @admin.display(description="about")
+    def subject(self, memory: Memory) -> str:
+        return memory.subject_label
+
+    @admin.action(description="Approve selected suggestions")
+    def approve_suggestions(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
+        _review_each(self, request, queryset, "approved")
+
+    @admin.action(description="Reject selected suggestions")
+    def reject_suggestions(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
+        _review_each(self, request, queryset, "rejected")

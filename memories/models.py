@@ -1,0 +1,125 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class MemorySource(models.TextChoices):
+    MANUAL = "manual", "Added by a person"
+    AI_SUGGESTED = "ai_suggested", "Suggested by the AI"
+    DOCUMENT = "document", "From a document"
+
+
+class MemoryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+# Importance runs from 1 to 10:
+#   1-3  trivia (a passing remark, a one-off joke)
+#   4-6  useful context (a viewer's favourite game, a running gag)
+#   7-8  important (names, relationships, schedule, sponsor rules)
+#   9-10 core identity (who the persona is, hard boundaries)
+IMPORTANCE_MIN, IMPORTANCE_DEFAULT, IMPORTANCE_MAX = 1, 5, 10
+
+
+class Memory(models.Model):
+    """One fact the persona may remember.
+
+    Only approved memories are ever put into a prompt. AI suggestions start
+    pending; a rejected one is kept (not deleted) so that the same fact is not
+    proposed again. A memory is about everyone (no subject), one web user, or
+    one Discord user.
+    """
+
+    content = models.TextField()
+    source = models.CharField(
+        max_length=20, choices=MemorySource.choices, default=MemorySource.MANUAL
+    )
+    status = models.CharField(
+        max_length=20, choices=MemoryStatus.choices, default=MemoryStatus.APPROVED, db_index=True
+    )
+    importance = models.PositiveSmallIntegerField(
+        default=IMPORTANCE_DEFAULT,
+        validators=[MinValueValidator(IMPORTANCE_MIN), MaxValueValidator(IMPORTANCE_MAX)],
+        help_text="1-3 trivia, 4-6 useful context, 7-8 important, 9-10 core identity.",
+    )
+    tags = models.JSONField(default=list, blank=True)
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memories_about",
+        help_text="The web user this memory is about; empty with no Discord id means global.",
+    )
+    subject_discord_id = models.CharField(
+        max_length=32, blank=True, help_text="The Discord user id this memory is about."
+    )
+    subject_name = models.CharField(
+        max_length=150, blank=True, help_text="How the subject is called, for display."
+    )
+    updates = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposed_updates",
+        help_text="For a suggestion that revises an existing memory: that memory.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memories_created",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memories_reviewed",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    use_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "memories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subject_user__isnull=True) | Q(subject_discord_id=""),
+                name="memory_has_at_most_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(importance__gte=IMPORTANCE_MIN) & Q(importance__lte=IMPORTANCE_MAX),
+                name="memory_importance_in_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "subject_user", "subject_discord_id"])]
+
+    def __str__(self) -> str:
+        return self.content[:80]
+
+    @property
+    def approved(self) -> bool:
+        return self.status == MemoryStatus.APPROVED
+
+    @property
+    def is_global(self) -> bool:
+        return self.subject_user_id is None and not self.subject_discord_id
+
+    @property
+    def subject_label(self) -> str:
+        if self.is_global:
+            return "everyone"
+        if self.subject_name:
+            return self.subject_name
+        if self.subject_user_id:
+            return str(self.subject_user)
+        return f"Discord user {self.subject_discord_id}"

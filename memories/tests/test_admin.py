@@ -1,0 +1,91 @@
+import pytest
+from django.urls import reverse
+
+from memories.models import Memory, MemorySource, MemoryStatus
+from memories.services import memory_create
+
+
+def suggestion(content: str) -> Memory:
+    return memory_create(content=content, source=MemorySource.AI_SUGGESTED, importance=6)
+
+
+@pytest.mark.django_db
+def test_admin_creates_a_memory(admin_client):
+    response = admin_client.post(
+        reverse("admin:memories_memory_add"),
+        {
+            "content": "Luma's birthday stream is on March 3rd.",
+            "source": "manual",
+            "status": "approved",
+            "importance": "8",
+            "tags": '["schedule"]',
+            "subject_discord_id": "",
+            "subject_name": "",
+            "use_count": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    memory = Memory.objects.get()
+    assert memory.tags == ["schedule"]
+    assert memory.approved
+
+
+@pytest.mark.django_db
+def test_bulk_approve_approves_only_pending_suggestions(admin_client, admin_user):
+    first, second = suggestion("Kai loves rhythm games."), suggestion("Mina is learning Rust.")
+    already_rejected = suggestion("Zed hates cats.")
+    already_rejected.status = MemoryStatus.REJECTED
+    already_rejected.save()
+
+    response = admin_client.post(
+        reverse("admin:memories_memory_changelist"),
+        {
+            "action": "approve_suggestions",
+            "_selected_action": [first.pk, second.pk, already_rejected.pk],
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    statuses = dict(Memory.objects.values_list("pk", "status"))
+    assert statuses == {
+        first.pk: "approved",
+        second.pk: "approved",
+        already_rejected.pk: "rejected",
+    }
+    first.refresh_from_db()
+    assert first.reviewed_by == admin_user
+    text = response.content.decode()
+    assert "2 suggestion(s) approved." in text
+    assert "1 skipped" in text
+
+
+@pytest.mark.django_db
+def test_bulk_reject_keeps_the_rejected_fact_on_record(admin_client):
+    pending = suggestion("Kai's cat is called Mochi.")
+    admin_client.post(
+        reverse("admin:memories_memory_changelist"),
+        {"action": "reject_suggestions", "_selected_action": [pending.pk]},
+    )
+    pending.refresh_from_db()
+    assert pending.status == MemoryStatus.REJECTED
+    assert pending.reviewed_at is not None
+
+
+@pytest.mark.django_db
+def test_changelist_filters_pending_and_searches_content(admin_client):
+    suggestion("Kai loves rhythm games.")
+    memory_create(content="The stream starts at 8pm CET.")
+    response = admin_client.get(
+        reverse("admin:memories_memory_changelist"), {"status__exact": "pending", "q": "rhythm"}
+    )
+    text = response.content.decode()
+    assert "Kai loves rhythm games." in text
+    assert "8pm CET" not in text
+
+
+@pytest.mark.django_db
+def test_admin_pages_need_a_staff_login(user_client, client):
+    url = reverse("admin:memories_memory_changelist")
+    assert client.get(url).status_code == 302
+    assert user_client.get(url).status_code == 302

@@ -1,0 +1,155 @@
+"""Local models through an Ollama server, via the `ollama` client."""
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import ollama
+
+from providers.base import ChatMessage, ChatOptions, ChatStream, Provider, Usage, estimate_usage
+from providers.errors import (
+    MalformedResponse,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    UnknownModel,
+)
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait for /api/tags while probing endpoints: a live Ollama answers at once.
+PROBE_TIMEOUT = 2.0
+
+
+@contextmanager
+def _typed_errors(endpoint: str, model: str) -> Iterator[None]:
+    where = f"the Ollama server at {endpoint}"
+    try:
+        yield
+    except ollama.ResponseError as error:
+        if error.status_code == 404:
+            raise UnknownModel(
+                f"{where} has no model {model!r}. Run `ollama pull {model}` or pick another "
+                "model in Settings.",
+                detail=error.error,
+            ) from error
+        raise ProviderError(
+            f"{where} answered with an error ({error.status_code}).", detail=error.error
+        ) from error
+    except httpx.TimeoutException as error:
+        raise ProviderTimeout(f"{where} did not answer in time.", detail=str(error)) from error
+    except (ConnectionError, httpx.ConnectError) as error:
+        raise ProviderUnavailable(
+            f"Could not reach {where}. Is Ollama running (`ollama serve`)?", detail=str(error)
+        ) from error
+    except (json.JSONDecodeError, ValueError, KeyError, TypeError) as error:
+        raise MalformedResponse(
+            f"{where} sent a reply Luma could not read.", detail=str(error)
+        ) from error
+    except httpx.HTTPError as error:
+        raise MalformedResponse(
+            f"The connection to {where} broke off mid-reply.", detail=str(error)
+        ) from error
+
+
+@dataclass(frozen=True)
+class EndpointProbe:
+    endpoint: str
+    models: list[str] | None  # None when the endpoint did not answer
+    error: str = ""
+
+
+def ollama_probe(endpoint: str) -> EndpointProbe:
+    """Ask one endpoint for its models, quickly."""
+    client = ollama.Client(host=endpoint, timeout=PROBE_TIMEOUT)
+    try:
+        with _typed_errors(endpoint, ""):
+            listed = client.list()
+    except ProviderError as error:
+        return EndpointProbe(endpoint, None, error.message)
+    return EndpointProbe(endpoint, sorted(m.model for m in listed.models if m.model))
+
+
+def ollama_find_endpoint(configured: str, fallbacks: list[str]) -> EndpointProbe:
+    """The configured endpoint if it answers, else the first fallback that does.
+
+    Returns the configured endpoint's failed probe when none answers, so the
+    error names what the user configured.
+    """
+    first = ollama_probe(configured)
+    if first.models is not None:
+        return first
+    for endpoint in fallbacks:
+        if endpoint.rstrip("/") == configured.rstrip("/"):
+            continue
+        probe = ollama_probe(endpoint)
+        if probe.models is not None:
+            logger.info("Ollama at %s did not answer; using %s", configured, endpoint)
+            return probe
+    return first
+
+
+class OllamaProvider(Provider):
+    name = "ollama"
+
+    def __init__(
+        self, *, endpoint: str, fallbacks: list[str], timeout: float, embedding_model: str
+    ) -> None:
+        self.configured = endpoint
+        self.fallbacks = fallbacks
+        self.timeout = timeout
+        self.embedding_model = embedding_model
+        self._endpoint: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint that answers, found once per provider instance."""
+        if self._endpoint is None:
+            probe = ollama_find_endpoint(self.configured, self.fallbacks)
+            if probe.models is None:
+                tried = ", ".join([self.configured, *self.fallbacks])
+                raise ProviderUnavailable(
+                    f"No Ollama server answered (tried {tried}). Is Ollama running?",
+                    detail=probe.error,
+                )
+            self._endpoint = probe.endpoint
+        return self._endpoint
+
+    def _client(self) -> ollama.Client:
+        return ollama.Client(host=self.endpoint, timeout=self.timeout)
+
+    def stream_chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatStream:
+        client = self._client()
+        chunks: list[str] = []
+        usage: Usage | None = None
+        with _typed_errors(self.endpoint, options.model):
+            stream = client.chat(
+                model=options.model,
+                messages=messages,
+                stream=True,
+                format="json" if options.json_mode else None,
+                options={"temperature": options.temperature, "num_predict": options.max_tokens},
+            )
+            for part in stream:
+                text = part.message.content if part.message else None
+                if text:
+                    chunks.append(text)
+                    yield text
+                if part.done and part.eval_count is not None:
+                    usage = Usage(part.prompt_eval_count or 0, part.eval_count)
+        yield usage or estimate_usage(messages, "".join(chunks))
+
+    def list_models(self) -> list[str]:
+        probe = ollama_find_endpoint(self.configured, self.fallbacks)
+        if probe.models is None:
+            raise ProviderUnavailable(probe.error or "No Ollama server answered.")
+        self._endpoint = probe.endpoint
+        return probe.models
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        with _typed_errors(self.endpoint, self.embedding_model):
+            response = self._client().embed(model=self.embedding_model, input=texts)
+        return [list(vector) for vector in response.embeddings]

@@ -1,0 +1,40 @@
+"""Typed provider failures, each with a message a person can act on.
+
+`retryable` tells callers (retries, fallback to another provider) whether
+trying again could help; a bad key or an unknown model will not get better.
+"""
+
+from luma.errors import LumaError
+
+
+class ProviderError(LumaError):
+    status_code = 502
+    retryable = False
+
+
+class ProviderUnavailable(ProviderError):
+    """The server did not answer at all."""
+
+    status_code = 503
+    retryable = True
+
+
+class ProviderTimeout(ProviderError):
+    status_code = 504
+    retryable = True
+
+
+class ProviderAuthError(ProviderError):
+    pass
+
+
+class UnknownModel(ProviderError):
+    pass
+
+
+class MalformedResponse(ProviderError):
+    retryable = True
+
+
+class ProviderNotInstalled(ProviderError):
+    """The built-in model's runtime is missing from this installation."""

@@ -1,0 +1,54 @@
+"""Which provider to use is a setting: this turns the settings row into one."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+
+from luma.models import ProviderName, RuntimeSettings
+from providers.adapters.builtin import BuiltinProvider
+from providers.adapters.deepseek import DeepSeekProvider
+from providers.adapters.ollama import OllamaProvider
+from providers.base import ChatOptions, Provider
+
+
+def _builtin(row: RuntimeSettings) -> Provider:
+    return BuiltinProvider()
+
+
+def _deepseek(row: RuntimeSettings) -> Provider:
+    return DeepSeekProvider(
+        api_key=row.deepseek_api_key,
+        base_url=row.deepseek_base_url,
+        timeout=settings.LUMA_PROVIDER_TIMEOUT,
+        embedding_model=row.deepseek_model,
+    )
+
+
+def _ollama(row: RuntimeSettings) -> Provider:
+    return OllamaProvider(
+        endpoint=row.ollama_endpoint,
+        fallbacks=settings.LUMA_OLLAMA_FALLBACK_ENDPOINTS,
+        timeout=settings.LUMA_PROVIDER_TIMEOUT,
+        embedding_model=row.ollama_embedding_model,
+    )
+
+
+PROVIDERS: dict[str, Callable[[RuntimeSettings], Provider]] = {
+    ProviderName.BUILTIN: _builtin,
+    ProviderName.DEEPSEEK: _deepseek,
+    ProviderName.OLLAMA: _ollama,
+}
+
+
+def provider_build(row: RuntimeSettings, name: str | None = None) -> Provider:
+    """The provider the settings choose (or the one named), ready to call."""
+    return PROVIDERS[name or row.provider](row)
+
+
+def chat_options_from(row: RuntimeSettings, *, json_mode: bool = False) -> ChatOptions:
+    return ChatOptions(
+        model=row.active_model,
+        temperature=row.temperature,
+        max_tokens=row.max_tokens,
+        json_mode=json_mode,
+    )
