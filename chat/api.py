@@ -3,7 +3,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
@@ -117,6 +117,6 @@ def conversation_message_list(request: HttpRequest, conversation_id: int) -> lis
 @router.delete(
     "/conversations/{conversation_id}", response={204: None}, summary="Delete a conversation"
 )
-def conversation_remove(request: HttpRequest, conversation_id: int) -> tuple[int, None]:
+def conversation_remove(request: HttpRequest, conversation_id: int) -> Status:
     conversation_delete(owner=request.user, conversation_id=conversation_id)
-    return 204, None
+    return Status(204, None)
