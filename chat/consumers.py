@@ -2,7 +2,8 @@
 
 Client to server: `{"type": "send", "text": ..., "conversation_id": ...}` and
 `{"type": "stop"}`. Server to client: `user_message`, `token` (one per chunk),
-`done` (the stored reply, its usage and memories) or `error`, then `idle`.
+`done` (the stored reply, its sanitised Markdown as `html`, its usage and
+memories) or `error`, then `idle`.
 """
 
 import asyncio
@@ -10,9 +11,11 @@ import logging
 import threading
 from typing import Any
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import close_old_connections
 
+from chat.markdown import markdown_to_safe_html
 from chat.models import Channel
 from chat.services import (
     ReplyStored,
@@ -68,13 +71,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         def emit(event: dict[str, Any] | None) -> None:
             loop.call_soon_threadsafe(outbox.put_nowait, event)
 
-        worker = asyncio.ensure_future(self._run_service(content, emit))
+        # Not thread-sensitive: a long reply must not hold up other sockets' database work.
+        run = sync_to_async(self._run_service, thread_sensitive=False)
+        worker = asyncio.ensure_future(run(content, emit))
         while (event := await outbox.get()) is not None:
             await self.send_json(event)
         await worker
 
-    @database_sync_to_async(thread_sensitive=False)
     def _run_service(self, content: dict[str, Any], emit: Any) -> None:
+        close_old_connections()
         try:
             raw_id = content.get("conversation_id")
             conversation = conversation_for_owner(
@@ -97,6 +102,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("The chat reply failed")
             emit({"type": "error", "message": "Something went wrong on the server. Try again."})
         finally:
+            close_old_connections()
             emit({"type": "idle"})  # ready for the next message
             emit(None)
 
@@ -119,6 +125,7 @@ def _as_json(event: object) -> dict[str, Any]:
         "id": reply.pk,
         "conversation_id": reply.conversation_id,
         "content": reply.content,
+        "html": markdown_to_safe_html(reply.content),
         "provider": reply.provider,
         "model": reply.model,
         "stopped": event.stopped,

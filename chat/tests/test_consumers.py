@@ -1,0 +1,85 @@
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from chat.consumers import ChatConsumer
+from chat.models import Message, Role
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def connect(user) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/chat/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    assert connected, code
+    return communicator
+
+
+async def events_until_idle(communicator: WebsocketCommunicator) -> list[dict]:
+    events = []
+    while True:
+        event = await communicator.receive_json_from(timeout=10)
+        events.append(event)
+        if event["type"] == "idle":
+            return events
+
+
+async def test_a_reply_streams_token_by_token(use_deepseek, openai_server, user):
+    openai_server.behaviour.reply = "Streaming is fun to watch."
+    communicator = await connect(user)
+    await communicator.send_json_to({"type": "send", "text": "hello"})
+
+    events = await events_until_idle(communicator)
+    kinds = [event["type"] for event in events]
+
+    assert kinds[0] == "user_message"
+    assert kinds.count("token") > 1
+    assert (
+        "".join(e["text"] for e in events if e["type"] == "token") == "Streaming is fun to watch."
+    )
+    done = next(e for e in events if e["type"] == "done")
+    assert done["content"] == "Streaming is fun to watch."
+    assert done["usage"]["prompt_tokens"] == 11
+    await communicator.disconnect()
+
+
+async def test_a_provider_failure_is_an_error_event_and_the_message_stays(
+    use_deepseek, openai_server, user
+):
+    openai_server.behaviour.status = 500
+    communicator = await connect(user)
+    await communicator.send_json_to({"type": "send", "text": "still there?"})
+
+    events = await events_until_idle(communicator)
+    error = next(e for e in events if e["type"] == "error")
+
+    assert "answered with an error (500)" in error["message"]
+    stored = await Message.objects.aget(pk=error["user_message_id"])
+    assert (stored.role, stored.content) == (Role.USER, "still there?")
+    await communicator.disconnect()
+
+
+async def test_stop_ends_the_reply_early(use_deepseek, openai_server, user):
+    openai_server.behaviour.reply = " ".join(f"word{i}" for i in range(200))
+    openai_server.behaviour.chunk_delay = 0.02
+    communicator = await connect(user)
+    await communicator.send_json_to({"type": "send", "text": "talk a lot"})
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "user_message"
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "token"
+    await communicator.send_json_to({"type": "stop"})
+
+    events = await events_until_idle(communicator)
+    done = next(e for e in events if e["type"] == "done")
+
+    assert done["stopped"] is True
+    assert len(done["content"].split()) < 200
+    await communicator.disconnect()
+
+
+async def test_anonymous_sockets_are_refused():
+    communicator = WebsocketCommunicator(ChatConsumer.as_asgi(), "/ws/chat/")
+    communicator.scope["user"] = AnonymousUser()
+    connected, code = await communicator.connect()
+    assert not connected
+    assert code == 4401
