@@ -9,6 +9,7 @@ be used from tests and benchmarks alike.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import math
@@ -16,9 +17,10 @@ import re
 import struct
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socket import socket
+from socket import SHUT_RDWR, socket
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -82,7 +84,21 @@ def fake_embedding(text: str, dim: int) -> list[float]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 256  # load tests open many connections at once
     owner: FakeServer
+    connections: weakref.WeakSet[Any]
+
+    def get_request(self) -> tuple[Any, Any]:
+        connection, address = super().get_request()
+        self.connections.add(connection)
+        return connection, address
+
+    def sever_connections(self) -> None:
+        """Cut every open (keep-alive) connection, as a server that dies would."""
+        for connection in list(self.connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(SHUT_RDWR)
+        self.connections.clear()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet: clients hanging up on purpose (timeouts) are part of the tests."""
@@ -178,6 +194,7 @@ class FakeServer:
         self._stopping.clear()
         httpd = _Server((_HOST, 0), _Handler)
         httpd.owner = self
+        httpd.connections = weakref.WeakSet()
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever,
@@ -196,6 +213,7 @@ class FakeServer:
             return
         httpd.shutdown()
         httpd.server_close()
+        httpd.sever_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -567,3 +585,25 @@ class FakeOllamaServer(FakeServer):
                 "prompt_eval_count": sum(max(1, len(t.split())) for t in texts),
             },
         )
+
+
+def main() -> None:
+    """Serve a fake until killed: `python -m providers.fakes openai --reply "Hi"`.
+
+    Prints the server's URL on the first line, for scripts and benchmarks.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("kind", choices=["openai", "ollama"])
+    parser.add_argument("--reply", default=FakeBehaviour.reply)
+    parser.add_argument("--chunk-delay", type=float, default=0.0)
+    args = parser.parse_args()
+    server_class = FakeOpenAIServer if args.kind == "openai" else FakeOllamaServer
+    server = server_class(FakeBehaviour(reply=args.reply, chunk_delay=args.chunk_delay)).start()
+    print(server.url, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

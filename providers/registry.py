@@ -1,5 +1,6 @@
 """Which provider to use is a setting: this turns the settings row into one."""
 
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -40,9 +41,32 @@ PROVIDERS: dict[str, Callable[[RuntimeSettings], Provider]] = {
 }
 
 
+_cache: dict[tuple[object, ...], Provider] = {}
+_cache_lock = threading.Lock()
+
+
 def provider_build(row: RuntimeSettings, name: str | None = None) -> Provider:
-    """The provider the settings choose (or the one named), ready to call."""
-    return PROVIDERS[name or row.provider](row)
+    """The provider the settings choose (or the one named), ready to call.
+
+    Providers are reused while the settings stay the same: building an HTTP
+    client (its TLS context above all) costs more than a whole local request.
+    """
+    name = name or row.provider
+    key = (
+        name,
+        row.pk,
+        row.updated_at,
+        settings.LUMA_PROVIDER_TIMEOUT,
+        tuple(settings.LUMA_OLLAMA_FALLBACK_ENDPOINTS),
+    )
+    with _cache_lock:
+        provider = _cache.get(key)
+        if provider is None:
+            provider = PROVIDERS[name](row)
+            if len(_cache) > 16:
+                _cache.clear()
+            _cache[key] = provider
+    return provider
 
 
 def chat_options_from(row: RuntimeSettings, *, json_mode: bool = False) -> ChatOptions:

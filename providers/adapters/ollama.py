@@ -103,6 +103,8 @@ class OllamaProvider(Provider):
         self.timeout = timeout
         self.embedding_model = embedding_model
         self._endpoint: str | None = None
+        self._client_for: str | None = None
+        self._client_cache: ollama.Client | None = None
 
     @property
     def endpoint(self) -> str:
@@ -119,9 +121,20 @@ class OllamaProvider(Provider):
         return self._endpoint
 
     def _client(self) -> ollama.Client:
-        return ollama.Client(host=self.endpoint, timeout=self.timeout)
+        endpoint = self.endpoint
+        if self._client_for != endpoint:
+            self._client_cache = ollama.Client(host=endpoint, timeout=self.timeout)
+            self._client_for = endpoint
+        return self._client_cache
 
     def stream_chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatStream:
+        try:
+            yield from self._stream_chat(messages, options)
+        except ProviderUnavailable:
+            self._endpoint = None  # look for a live endpoint again next time
+            raise
+
+    def _stream_chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatStream:
         client = self._client()
         chunks: list[str] = []
         usage: Usage | None = None

@@ -88,3 +88,15 @@ def test_it_embeds_texts(ollama_server):
     vectors = provider_for(ollama_server.url).embed(["one", "two", "three"])
     assert len(vectors) == 3
     assert len(vectors[0]) == ollama_server.behaviour.embedding_dim
+
+
+def test_it_looks_for_a_live_endpoint_again_after_one_dies():
+    with FakeOllamaServer() as first, FakeOllamaServer() as second:
+        provider = provider_for(first.url, fallbacks=[second.url])
+        provider.complete(MESSAGES, ChatOptions(model="fake-chat"))
+        first.stop()
+        with pytest.raises(ProviderUnavailable):
+            provider.complete(MESSAGES, ChatOptions(model="fake-chat"))
+        completion = provider.complete(MESSAGES, ChatOptions(model="fake-chat"))
+        assert completion.text == second.behaviour.reply
+        assert provider.endpoint == second.url
