@@ -39,6 +39,12 @@ class RuntimeSettings(models.Model):
     provider = models.CharField(
         max_length=20, choices=ProviderName.choices, default=ProviderName.BUILTIN
     )
+    fallback_provider = models.CharField(
+        max_length=20,
+        choices=ProviderName.choices,
+        blank=True,
+        help_text="Answer with this provider when the chosen one is down or times out.",
+    )
     deepseek_api_key = models.CharField(max_length=500, blank=True)
     deepseek_base_url = models.CharField(
         max_length=500, default="https://api.deepseek.com/v1", validators=[validate_http_url]
@@ -84,11 +90,14 @@ class RuntimeSettings(models.Model):
 
     @property
     def active_model(self) -> str:
+        return self.model_for(self.provider)
+
+    def model_for(self, provider: str) -> str:
         return {
             ProviderName.BUILTIN: "SmolLM2-135M-Instruct",
             ProviderName.DEEPSEEK: self.deepseek_model,
             ProviderName.OLLAMA: self.ollama_model,
-        }[ProviderName(self.provider)]
+        }[ProviderName(provider)]
 
 
 def mask_secret(secret: str) -> str:

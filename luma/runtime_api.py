@@ -1,3 +1,5 @@
+from typing import Literal
+
 from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
@@ -10,6 +12,7 @@ router = Router()
 
 class SettingsOut(Schema):
     provider: ProviderName
+    fallback_provider: ProviderName | Literal[""]
     deepseek_api_key_set: bool
     deepseek_api_key_masked: str
     deepseek_base_url: str
@@ -36,6 +39,7 @@ class SettingsIn(Schema):
     """
 
     provider: ProviderName | None = None
+    fallback_provider: ProviderName | Literal[""] | None = None
     deepseek_api_key: str | None = Field(None, max_length=500)
     deepseek_base_url: str | None = None
     deepseek_model: str | None = None

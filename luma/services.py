@@ -15,6 +15,7 @@ from luma.models import ApiToken, ProviderName, RuntimeSettings
 # Environment variables that seed the settings row the first time it is created.
 _ENV_SEEDS: dict[str, str] = {
     "provider": "MODEL_PROVIDER",
+    "fallback_provider": "FALLBACK_PROVIDER",
     "deepseek_api_key": "DEEPSEEK_API_KEY",
     "deepseek_base_url": "DEEPSEEK_BASE_URL",
     "deepseek_model": "DEEPSEEK_MODEL",

@@ -17,6 +17,7 @@ from luma.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LUMA_PROVIDER_TIMEOUT = 5
+LUMA_PROVIDER_BACKOFF = 0.01
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic before tests
 STATIC_ROOT = DATA_DIR / "staticfiles"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,12 @@ class ProviderTimeout(ProviderError):
     retryable = True
 
 
+class ProviderServerError(ProviderError):
+    """The server answered with a 5xx: often gone a moment later."""
+
+    retryable = True
+
+
 class ProviderAuthError(ProviderError):
     pass
 

@@ -69,9 +69,11 @@ def provider_build(row: RuntimeSettings, name: str | None = None) -> Provider:
     return provider
 
 
-def chat_options_from(row: RuntimeSettings, *, json_mode: bool = False) -> ChatOptions:
+def chat_options_from(
+    row: RuntimeSettings, *, json_mode: bool = False, provider: str | None = None
+) -> ChatOptions:
     return ChatOptions(
-        model=row.active_model,
+        model=row.model_for(provider or row.provider),
         temperature=row.temperature,
         max_tokens=row.max_tokens,
         json_mode=json_mode,

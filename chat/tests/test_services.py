@@ -146,3 +146,16 @@ def test_discord_speakers_are_named_in_the_history(use_deepseek, openai_server):
     assert sent[-1]["content"] == "kai: hi all"
     assert "talking with kai" in sent[0]["content"]
     assert conversation.messages.first().channel == Channel.DISCORD
+
+
+def test_a_fallback_reply_records_which_provider_answered(
+    use_deepseek, openai_server, conversation, user
+):
+    runtime_settings_update(
+        provider="ollama",
+        ollama_endpoint=f"http://127.0.0.1:{free_port()}",
+        fallback_provider="deepseek",
+    )
+    done = conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="hello?")
+    assert (done.message.provider, done.message.model) == ("deepseek", "fake-chat")
+    assert done.message.content == openai_server.behaviour.reply

@@ -13,6 +13,7 @@ from providers.errors import (
     MalformedResponse,
     ProviderAuthError,
     ProviderError,
+    ProviderServerError,
     ProviderTimeout,
     ProviderUnavailable,
     UnknownModel,
@@ -50,7 +51,8 @@ def _typed_errors(base_url: str, model: str) -> Iterator[None]:
             detail=_error_message(error),
         ) from error
     except openai.APIStatusError as error:
-        raise ProviderError(
+        error_class = ProviderServerError if error.status_code >= 500 else ProviderError
+        raise error_class(
             f"{where} answered with an error ({error.status_code}).",
             detail=_error_message(error),
         ) from error

@@ -13,6 +13,7 @@ from providers.base import ChatMessage, ChatOptions, ChatStream, Provider, Usage
 from providers.errors import (
     MalformedResponse,
     ProviderError,
+    ProviderServerError,
     ProviderTimeout,
     ProviderUnavailable,
     UnknownModel,
@@ -36,7 +37,8 @@ def _typed_errors(endpoint: str, model: str) -> Iterator[None]:
                 "model in Settings.",
                 detail=error.error,
             ) from error
-        raise ProviderError(
+        error_class = ProviderServerError if error.status_code >= 500 else ProviderError
+        raise error_class(
             f"{where} answered with an error ({error.status_code}).", detail=error.error
         ) from error
     except httpx.TimeoutException as error:
