@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole suite, twice: on SQLite (the default) and on PostgreSQL.
+# TEST_POSTGRES_URL picks the server (default: the local one, trust auth);
+# without a reachable server the second pass is skipped, except in CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${VENV:-.venv}/bin/python
+POSTGRES_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+
+echo "== Tests on SQLite"
+env -u DATABASE_URL -u REDIS_URL "$PY" -m pytest "$@"
+
+if "$PY" - "$POSTGRES_URL" <<'PYCODE'
+import sys
+import psycopg
+try:
+    psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://"), connect_timeout=3).close()
+except Exception as error:
+    print(f"PostgreSQL is not reachable ({error}).")
+    sys.exit(1)
+PYCODE
+then
+  echo "== Tests on PostgreSQL ($POSTGRES_URL)"
+  DATABASE_URL="$POSTGRES_URL" "$PY" -m pytest "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI needs the PostgreSQL pass: set TEST_POSTGRES_URL or start PostgreSQL." >&2
+  exit 1
+else
+  echo "== Skipped the PostgreSQL pass (set TEST_POSTGRES_URL to run it)."
+fi
