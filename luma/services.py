@@ -77,13 +77,13 @@ def runtime_settings_get() -> RuntimeSettings:
 
 
 def runtime_settings_update(**changes: Any) -> RuntimeSettings:
-    """Validate and save changes; an API key of None leaves the stored one alone."""
+    """Validate and save changes; a value of None leaves that setting alone."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidSettings({name: ["Not a setting."] for name in sorted(unknown)})
     row = runtime_settings_get()
     for field, value in changes.items():
-        if field == "deepseek_api_key" and value is None:
+        if value is None:
             continue
         setattr(row, field, value)
     try:

@@ -79,3 +79,10 @@ def test_mask_shows_only_the_ends_of_a_secret():
     assert mask_secret("sk-1234567890abcdef") == "sk-…cdef"
     assert mask_secret("short") == "………"
     assert mask_secret("") == ""
+
+
+@pytest.mark.django_db
+def test_a_null_value_leaves_the_setting_alone():
+    runtime_settings_update(fallback_provider="ollama")
+    row = runtime_settings_update(fallback_provider=None, temperature=None)
+    assert (row.fallback_provider, row.temperature) == ("ollama", 0.7)

@@ -1,0 +1,32 @@
+"""Schemathesis against the served OpenAPI schema: no 5xx, responses match the schema."""
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+)
+
+from luma.services import api_token_create
+
+
+@pytest.fixture
+def bearer(user) -> dict[str, str]:
+    _, plain = api_token_create(user=user, name="fuzz")
+    return {"Authorization": f"Bearer {plain}"}
+
+
+# Loaded from the served endpoint, as a client would see it.
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+
+
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_never_fails_and_keeps_to_its_schema(case, bearer, use_ollama):
+    case.call_and_validate(
+        headers=bearer,
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+    )
