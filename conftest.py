@@ -4,11 +4,20 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
 from luma.models import RuntimeSettings
 from luma.services import runtime_settings_get, runtime_settings_update
 from providers.fakes import FakeOllamaServer, FakeOpenAIServer
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

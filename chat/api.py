@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
+from chat.markdown import markdown_to_safe_html
 from chat.models import Channel, Conversation, Message
 from chat.selectors import conversation_messages, conversations_of
 from chat.services import (
@@ -15,6 +16,7 @@ from chat.services import (
     conversation_for_owner,
     conversation_reply,
 )
+from memories.models import Memory
 
 router = Router()
 
@@ -81,6 +83,12 @@ class ConversationOut(Schema):
     updated_at: datetime
 
 
+class UsedMemoryOut(Schema):
+    id: int
+    content: str
+    source: str
+
+
 class MessageOut(Schema):
     id: int
     role: str
@@ -93,10 +101,20 @@ class MessageOut(Schema):
     usage_estimated: bool
     created_at: datetime
     memory_ids: list[int]
+    html: str = Field("", description="An assistant reply's Markdown as sanitised HTML")
+    memories: list[UsedMemoryOut] = Field(default_factory=list, description="Memories it used")
 
     @staticmethod
     def resolve_memory_ids(message: Message) -> list[int]:
         return [memory.pk for memory in message.memories_used.all()]
+
+    @staticmethod
+    def resolve_html(message: Message) -> str:
+        return markdown_to_safe_html(message.content) if message.role == "assistant" else ""
+
+    @staticmethod
+    def resolve_memories(message: Message) -> list[Memory]:
+        return list(message.memories_used.all())
 
 
 @router.get("/conversations", response=list[ConversationOut], summary="Your conversations")

@@ -9,10 +9,11 @@ memories) or `error`, then `idle`.
 import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db import close_old_connections
 
 from chat.markdown import markdown_to_safe_html
@@ -27,6 +28,12 @@ from chat.services import (
 from luma.errors import LumaError
 
 logger = logging.getLogger(__name__)
+
+# Replies spend their time waiting on the model server, so each gets its own
+# thread; asyncio's default pool (cores + 4) would queue all but a few.
+_reply_threads = ThreadPoolExecutor(
+    max_workers=settings.LUMA_CHAT_REPLY_THREADS, thread_name_prefix="chat-reply"
+)
 
 NOT_LOGGED_IN = 4401
 
@@ -71,9 +78,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         def emit(event: dict[str, Any] | None) -> None:
             loop.call_soon_threadsafe(outbox.put_nowait, event)
 
-        # Not thread-sensitive: a long reply must not hold up other sockets' database work.
-        run = sync_to_async(self._run_service, thread_sensitive=False)
-        worker = asyncio.ensure_future(run(content, emit))
+        worker = loop.run_in_executor(_reply_threads, self._run_service, content, emit)
         while (event := await outbox.get()) is not None:
             await self.send_json(event)
         await worker
@@ -91,6 +96,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 speaker=speaker,
                 text=str(content.get("text", "")),
                 should_stop=self.stop_requested.is_set,
+                resend_of=int(content["resend_of"]) if content.get("resend_of") else None,
             )
             for event in events:
                 emit(_as_json(event))

@@ -16,13 +16,15 @@ from django.db import transaction
 from chat.models import Channel, Conversation, Message, Role
 from luma.errors import LumaError, NotFound
 from luma.models import ProviderName, RuntimeSettings
+from luma.ratelimit import rate_limit_check
 from luma.services import runtime_settings_get
 from memories.models import Memory
 from memories.selectors import memories_for_prompt
 from memories.services import memories_mark_used
+from memories.suggestions import memory_suggestions_request
 from providers.base import ChatMessage, Usage, estimate_tokens, estimate_usage
 from providers.errors import ProviderError
-from providers.registry import chat_options_from, provider_build
+from providers.resilience import Answering, reply_stream
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,10 @@ class Speaker:
     discord_id: str = ""
     name: str = ""
     channel: str = Channel.WEB
+
+    @property
+    def rate_key(self) -> str:
+        return f"user-{self.user.pk}" if self.user is not None else f"discord-{self.discord_id}"
 
     @property
     def display_name(self) -> str:
@@ -166,6 +172,14 @@ def message_store_user(*, conversation: Conversation, speaker: Speaker, text: st
     return message
 
 
+def _message_unanswered(*, conversation: Conversation, message_id: int) -> Message:
+    """The conversation's last message, if it is this user message (not yet answered)."""
+    last = conversation.messages.order_by("-created_at", "-pk").first()
+    if last is None or last.pk != message_id or last.role != Role.USER:
+        raise InvalidMessage("Only the last, unanswered message can be sent again.")
+    return last
+
+
 @transaction.atomic
 def message_store_reply(
     *,
@@ -204,6 +218,7 @@ def conversation_reply_stream(
     speaker: Speaker,
     text: str,
     should_stop: Callable[[], bool] = _never,
+    resend_of: int | None = None,
 ) -> Iterator[ReplyEvent]:
     """Store the user's message, then stream the persona's reply and store it.
 
@@ -211,8 +226,15 @@ def conversation_reply_stream(
     A provider failure raises `ProviderError` after the user's message is
     safely stored; nothing of the failed reply is kept. When `should_stop()`
     turns true the provider's stream is closed and what came so far is kept.
+    `resend_of` answers an already stored, unanswered user message again
+    instead of storing `text` a second time.
     """
-    user_message = message_store_user(conversation=conversation, speaker=speaker, text=text)
+    rate_limit_check(scope="chat", who=speaker.rate_key, rate=settings.LUMA_CHAT_RATE)
+    if resend_of is None:
+        user_message = message_store_user(conversation=conversation, speaker=speaker, text=text)
+    else:
+        user_message = _message_unanswered(conversation=conversation, message_id=resend_of)
+        text = user_message.content
     yield UserMessageStored(user_message)
     row = runtime_settings_get()
     messages, memories = prompt_build(
@@ -221,15 +243,17 @@ def conversation_reply_stream(
     chunks: list[str] = []
     usage: Usage | None = None
     stopped = False
+    answering = Answering(row.provider, row.active_model)
     try:
-        provider = provider_build(row)
-        stream = provider.stream_chat(messages, chat_options_from(row))
+        stream = reply_stream(row, messages)
         for item in stream:
-            if isinstance(item, Usage):
+            if isinstance(item, Answering):
+                answering = item
+            elif isinstance(item, Usage):
                 usage = item
             elif should_stop():
                 stopped = True
-                stream.close()  # type: ignore[attr-defined]
+                stream.close()
                 break
             else:
                 chunks.append(item)
@@ -255,17 +279,24 @@ def conversation_reply_stream(
         conversation=conversation,
         speaker=speaker,
         text=reply,
-        provider=row.provider,
-        model=row.active_model,
+        provider=answering.provider,
+        model=answering.model,
         usage=usage,
         memories=memories,
     )
+    # Off the reply's path: a background task (the reply is complete and stored).
+    memory_suggestions_request(reply=stored)
     yield ReplyStored(user_message, stored, memories, stopped)
 
 
-def conversation_reply(*, conversation: Conversation, speaker: Speaker, text: str) -> ReplyStored:
+def conversation_reply(
+    *, conversation: Conversation, speaker: Speaker, text: str, resend_of: int | None = None
+) -> ReplyStored:
     """The same as `conversation_reply_stream`, for callers that want only the end."""
-    for event in conversation_reply_stream(conversation=conversation, speaker=speaker, text=text):
+    events = conversation_reply_stream(
+        conversation=conversation, speaker=speaker, text=text, resend_of=resend_of
+    )
+    for event in events:
         if isinstance(event, ReplyStored):
             return event
     raise AssertionError("a reply stream always ends with ReplyStored")

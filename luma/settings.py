@@ -132,7 +132,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the task worker read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+            # Take the write lock at BEGIN: concurrent writers then queue on the
+            # busy timeout instead of failing to upgrade a read lock.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -146,6 +152,18 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Per-user limits, as "requests/seconds".
+LUMA_RATE_LIMITS_ENABLED = env_bool("LUMA_RATE_LIMITS_ENABLED", True)
+LUMA_CHAT_RATE = env_str("LUMA_CHAT_RATE", "30/60")
+LUMA_UPLOAD_RATE = env_str("LUMA_UPLOAD_RATE", "20/3600")
 
 TASKS = {
     "default": {
@@ -183,12 +201,24 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 # Bounds on what a client may send.
+NINJA_PAGINATION_CLASS = "luma.pagination.BoundedLimitOffsetPagination"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LUMA_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 LUMA_MAX_MESSAGE_CHARS = env_int("LUMA_MAX_MESSAGE_CHARS", 8000)
+# Replies streamed at once by one web process (each waits on the model in a thread).
+LUMA_CHAT_REPLY_THREADS = env_int("LUMA_CHAT_REPLY_THREADS", 64)
+# Documents: the largest upload, the most rows a spreadsheet or CSV may have,
+# and the size of the pieces a document is cut into for the prompt.
+LUMA_MAX_UPLOAD_BYTES = env_int("LUMA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+LUMA_DOCUMENT_MAX_ROWS = env_int("LUMA_DOCUMENT_MAX_ROWS", 200_000)
+LUMA_DOCUMENT_CHUNK_CHARS = env_int("LUMA_DOCUMENT_CHUNK_CHARS", 800)
 
 # Providers: seconds to wait for a model server before giving up, and the
 # Ollama endpoints tried, in order, when the configured one does not answer.
 LUMA_PROVIDER_TIMEOUT = env_int("LUMA_PROVIDER_TIMEOUT", 60)
+# Retries (with exponential back-off from LUMA_PROVIDER_BACKOFF seconds) on
+# transient provider errors before the first chunk of a reply.
+LUMA_PROVIDER_RETRIES = env_int("LUMA_PROVIDER_RETRIES", 2)
+LUMA_PROVIDER_BACKOFF = float(env_str("LUMA_PROVIDER_BACKOFF", "0.5"))
 LUMA_OLLAMA_FALLBACK_ENDPOINTS = env_list(
     "OLLAMA_FALLBACK_ENDPOINTS",
     "http://localhost:11434,http://host.docker.internal:11434,http://ollama:11434",
@@ -197,6 +227,31 @@ LUMA_OLLAMA_FALLBACK_ENDPOINTS = env_list(
 LUMA_PROMPT_TOKEN_BUDGET = env_int("LUMA_PROMPT_TOKEN_BUDGET", 6000)
 LUMA_BUILTIN_THREADS = env_int("LUMA_BUILTIN_THREADS", min(4, os.cpu_count() or 1))
 LUMA_BUILTIN_CONTEXT = env_int("LUMA_BUILTIN_CONTEXT", 2048)
+
+# Memory embeddings: "minilm" (offline, in process), "ollama" (its /api/embed with the
+# runtime settings' embedding model) or "none" (lexical search only).
+LUMA_EMBEDDING_SOURCE = env_str("LUMA_EMBEDDING_SOURCE", "minilm")
+if LUMA_EMBEDDING_SOURCE not in {"minilm", "ollama", "none"}:
+    raise ImproperlyConfigured(
+        f"LUMA_EMBEDDING_SOURCE must be minilm, ollama or none, not {LUMA_EMBEDDING_SOURCE!r}"
+    )
+# Another ONNX sentence model (with its tokenizer.json and sha256) may replace MiniLM.
+LUMA_EMBEDDING_MODEL_PATH = env_str("LUMA_EMBEDDING_MODEL_PATH")
+LUMA_EMBEDDING_MODEL_SHA256 = env_str(
+    "LUMA_EMBEDDING_MODEL_SHA256",
+    "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+)
+LUMA_EMBEDDING_TOKENIZER_PATH = env_str(
+    "LUMA_EMBEDDING_TOKENIZER_PATH", str(BASE_DIR / "memories" / "minilm" / "tokenizer.json")
+)
+
+# The Discord bot (`python manage.py runbot`). The moderation settings only seed
+# the bot's settings row (admin: Discord bot settings) the first time it is read.
+DISCORD_TOKEN = env_str("DISCORD_TOKEN")
+DISCORD_GUILD_ID = env_str("DISCORD_GUILD_ID")
+DISCORD_MODERATION_CHANNEL_ID = env_str("DISCORD_MODERATION_CHANNEL_ID")
+DISCORD_MODERATOR_ROLE_IDS = env_str("DISCORD_MODERATOR_ROLE_IDS")
+DISCORD_MODERATOR_USER_IDS = env_str("DISCORD_MODERATOR_USER_IDS")
 
 LOGGING = {
     "version": 1,

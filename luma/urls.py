@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from luma import views as luma_views
 from luma.api import api
 
 admin.site.site_header = "Luma administration"
@@ -10,6 +11,9 @@ admin.site.index_title = "Memories, conversations and settings"
 
 urlpatterns = [
     path("", include("chat.urls")),
+    path("settings/", luma_views.settings_page, name="settings"),
+    path("memory/", include("memories.urls")),
+    path("documents/", include("documents.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

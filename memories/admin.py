@@ -4,7 +4,13 @@ from django.http import HttpRequest
 
 from luma.errors import LumaError
 from memories.models import Memory, MemoryStatus
-from memories.services import memory_approve, memory_reject
+from memories.services import (
+    memories_delete,
+    memory_approve,
+    memory_delete,
+    memory_index_sync,
+    memory_reject,
+)
 
 
 def _review_each(
@@ -50,6 +56,16 @@ class MemoryAdmin(admin.ModelAdmin):
     raw_id_fields = ["subject_user", "updates", "created_by"]
     actions = ["approve_suggestions", "reject_suggestions"]
     date_hierarchy = "created_at"
+
+    def save_model(self, request: HttpRequest, obj: Memory, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        memory_index_sync(memory=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Memory) -> None:
+        memory_delete(memory=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
+        memories_delete(memory_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.display(description="content", ordering="content")
     def content_short(self, memory: Memory) -> str:

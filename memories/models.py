@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -101,7 +103,13 @@ class Memory(models.Model):
                 name="memory_importance_in_range",
             ),
         ]
-        indexes = [models.Index(fields=["status", "subject_user", "subject_discord_id"])]
+        indexes = [
+            models.Index(fields=["status", "subject_user", "subject_discord_id"]),
+            # The most important approved memories first, without sorting them all.
+            models.Index(
+                fields=["status", "-importance", "-updated_at"], name="memory_by_importance"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.content[:80]
@@ -123,3 +131,68 @@ class Memory(models.Model):
         if self.subject_user_id:
             return str(self.subject_user)
         return f"Discord user {self.subject_discord_id}"
+
+
+class MemoryEmbedding(models.Model):
+    """A memory's embedding vector (float32 bytes), from one embedding model.
+
+    Kept in a table of its own so a memory is searchable (lexically) before its
+    vector is computed, and so vectors from another model are recognised as such.
+    """
+
+    memory = models.OneToOneField(
+        Memory, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    model = models.CharField(max_length=200)
+    vector = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"embedding of memory {self.memory_id} ({self.model})"
+
+
+class FtsMatch(models.Lookup):
+    """`column MATCH query`: FTS5's full-text match."""
+
+    lookup_name = "fts_match"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class FtsDocumentField(models.TextField):
+    """FTS5's hidden column named after its table, which `MATCH` searches."""
+
+
+FtsDocumentField.register_lookup(FtsMatch)
+
+
+class MemorySearchEntry(models.Model):
+    """A row of the SQLite FTS5 index over memories (rowid = memory id).
+
+    Unmanaged: the virtual table is created by a migration on SQLite only, and
+    written by `memories.search_index`. On PostgreSQL an expression GIN index on
+    the memory table takes its place.
+    """
+
+    memory = models.OneToOneField(
+        Memory,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_column="rowid",
+        db_constraint=False,
+        related_name="search_entry",
+    )
+    content = models.TextField()
+    tags = models.TextField()
+    # The FTS5 hidden column named after the table: `table MATCH 'query'`.
+    document = FtsDocumentField(db_column="memories_memory_fts")
+
+    class Meta:
+        managed = False
+        db_table = "memories_memory_fts"
+
+    def __str__(self) -> str:
+        return self.content[:80]

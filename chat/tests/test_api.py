@@ -90,3 +90,10 @@ def test_conversations_and_messages_are_listed_for_their_owner_only(
 @pytest.mark.django_db
 def test_chat_needs_a_login(client):
     assert post_chat(client, message="hi").status_code == 401
+
+
+@pytest.mark.django_db
+def test_absurd_pagination_is_a_4xx_not_a_crash(user_client):
+    response = user_client.get("/api/chat/conversations", {"limit": 10, "offset": 10**30})
+    assert response.status_code == 422
+    assert user_client.get("/api/chat/conversations", {"limit": 10**6}).status_code == 422

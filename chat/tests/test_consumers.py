@@ -83,3 +83,16 @@ async def test_anonymous_sockets_are_refused():
     connected, code = await communicator.connect()
     assert not connected
     assert code == 4401
+
+
+async def test_the_done_event_carries_the_reply_as_sanitised_markdown(
+    use_deepseek, openai_server, user
+):
+    openai_server.behaviour.reply = "**Hi** <script>alert(1)</script> <img src=x onerror=alert(2)>"
+    communicator = await connect(user)
+    await communicator.send_json_to({"type": "send", "text": "hello"})
+    done = next(e for e in await events_until_idle(communicator) if e["type"] == "done")
+    assert "<strong>Hi</strong>" in done["html"]
+    assert "<script" not in done["html"] and "<img" not in done["html"]
+    assert "&lt;script&gt;" in done["html"]
+    await communicator.disconnect()

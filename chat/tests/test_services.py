@@ -12,7 +12,7 @@ from chat.services import (
 )
 from luma.services import runtime_settings_update
 from memories.services import memory_create
-from providers.errors import ProviderAuthError, ProviderUnavailable
+from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailable
 from providers.fakes import free_port
 
 
@@ -159,3 +159,36 @@ def test_a_fallback_reply_records_which_provider_answered(
     done = conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="hello?")
     assert (done.message.provider, done.message.model) == ("deepseek", "fake-chat")
     assert done.message.content == openai_server.behaviour.reply
+
+
+def test_a_resend_answers_the_stored_message_without_storing_it_again(
+    use_deepseek, openai_server, conversation, user
+):
+    openai_server.behaviour.status = 500
+    with pytest.raises(ProviderError) as raised:
+        conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="hello?")
+    openai_server.behaviour.status = 200
+
+    done = conversation_reply(
+        conversation=conversation,
+        speaker=Speaker(user=user),
+        text="",
+        resend_of=raised.value.context["user_message_id"],
+    )
+
+    assert list(conversation.messages.values_list("role", "content")) == [
+        (Role.USER, "hello?"),
+        (Role.ASSISTANT, openai_server.behaviour.reply),
+    ]
+    assert done.user_message.pk == raised.value.context["user_message_id"]
+
+
+def test_only_the_last_unanswered_message_can_be_resent(use_deepseek, conversation, user):
+    first = conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="one")
+    with pytest.raises(InvalidMessage, match="last, unanswered"):
+        conversation_reply(
+            conversation=conversation,
+            speaker=Speaker(user=user),
+            text="",
+            resend_of=first.user_message.pk,
+        )

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from memories.models import Memory, MemorySource, MemoryStatus
 from memories.services import memory_create
+from memories.tests.conftest import fts_rowids
 
 
 def suggestion(content: str) -> Memory:
@@ -89,3 +90,46 @@ def test_admin_pages_need_a_staff_login(user_client, client):
     url = reverse("admin:memories_memory_changelist")
     assert client.get(url).status_code == 302
     assert user_client.get(url).status_code == 302
+
+
+def found(query: str) -> list[str]:
+    from memories.selectors import memory_rank
+
+    return [item.memory.content for item in memory_rank(queryset=Memory.objects, query=query)]
+
+
+@pytest.mark.django_db
+def test_an_edit_in_the_admin_updates_the_search_index(admin_client, settings):
+    settings.LUMA_EMBEDDING_SOURCE = "none"
+    memory = memory_create(content="Kai streams on Fridays.")
+    response = admin_client.post(
+        reverse("admin:memories_memory_change", args=[memory.pk]),
+        {
+            "content": "Kai streams on Saturdays.",
+            "source": "manual",
+            "status": "approved",
+            "importance": "5",
+            "tags": "[]",
+            "subject_discord_id": "",
+            "subject_name": "",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert found("saturdays") == ["Kai streams on Saturdays."]
+    assert found("fridays") == []
+
+
+@pytest.mark.django_db
+def test_deleting_in_the_admin_removes_memories_from_search(admin_client, settings):
+    settings.LUMA_EMBEDDING_SOURCE = "none"
+    one, two = memory_create(content="Kai likes tea."), memory_create(content="Mina likes tea.")
+    admin_client.post(reverse("admin:memories_memory_delete", args=[one.pk]), {"post": "yes"})
+    admin_client.post(
+        reverse("admin:memories_memory_changelist"),
+        {"action": "delete_selected", "_selected_action": [two.pk], "post": "yes"},
+    )
+
+    assert found("tea") == []
+    assert not Memory.objects.exists()
+    assert fts_rowids() in (set(), None)

@@ -1,77 +1,70 @@
 // Luma web chat: streams replies over a WebSocket, keeps the last
-// conversation in localStorage so a reload shows it at once, then
-// reconciles with the server. Model output is only ever set as text.
+// conversation in localStorage (bounded) so a reload shows it at once, then
+// reconciles with the server. Model output is set as text while it streams;
+// finished replies use the HTML the server rendered from Markdown and
+// sanitised (chat/markdown.py), never HTML built here from model output.
 (function () {
   "use strict";
+  const { api, el, itemsOf } = window.Luma;
   const STORE_KEY = "luma.chat." + JSON.parse(document.getElementById("user-id").textContent);
   const STORE_MAX_MESSAGES = 50;
+  const STORE_MAX_CHARS = 200000;
   const $ = (id) => document.getElementById(id);
   const list = $("messages"), input = $("input"), sendButton = $("send"), stopButton = $("stop");
   const banner = $("banner"), typing = $("typing"), conversations = $("conversation-list");
+  const suggestionList = $("suggestions");
 
-  let socket = null, conversationId = null, streaming = null, pendingText = null, busy = false;
+  let socket = null, conversationId = null, streaming = null, pending = null, busy = false;
+  let queued = null; // a message waiting for the socket to open
+  let reconnectDelay = 500;
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+  // ---- rendering ---------------------------------------------------------
+
+  function memoriesNote(memories) {
+    if (!memories || !memories.length) return null;
+    const items = memories.map((m) => el("li", { text: m.content }));
+    return el("details", { class: "memories-used" },
+      el("summary", { text: `Used ${memories.length} memor${memories.length === 1 ? "y" : "ies"}` }),
+      el("ul", {}, ...items));
   }
 
-  async function api(path, options = {}) {
-    const response = await fetch("/api/chat" + path, {
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/json" },
-      ...options,
-    });
-    if (!response.ok) throw new Error((await response.json().catch(() => ({}))).message || response.statusText);
-    return response.status === 204 ? null : response.json();
-  }
-
-  function save() {
-    const items = [...list.querySelectorAll(".message:not(.streaming)")].slice(-STORE_MAX_MESSAGES).map((li) => ({
-      role: li.dataset.role, content: li.dataset.content, meta: li.dataset.meta || "",
-    }));
-    localStorage.setItem(STORE_KEY, JSON.stringify({ conversationId, messages: items }));
-  }
-
-  function addMessage(role, content, meta = "") {
-    const li = document.createElement("li");
-    li.className = "message " + role;
-    li.dataset.role = role;
-    li.dataset.content = content;
-    li.dataset.meta = meta;
-    const body = document.createElement("div");
-    body.className = "body";
-    body.textContent = content;
-    li.appendChild(body);
-    if (meta) {
-      const small = document.createElement("small");
-      small.className = "meta";
-      small.textContent = meta;
-      li.appendChild(small);
+  // item: {role, content, html?, meta?, memories?, failed?}
+  function addMessage(item) {
+    const li = el("li", { class: `message ${item.role}` + (item.failed ? " failed" : "") });
+    li.luma = item;
+    const body = el("div", { class: "body" });
+    if (item.role === "assistant" && item.html) {
+      body.classList.add("markdown");
+      body.innerHTML = item.html; // sanitised on the server by nh3
+    } else {
+      body.textContent = item.content;
     }
-    list.appendChild(li);
-    list.scrollTop = list.scrollHeight;
+    li.append(body);
+    if (item.meta) li.append(el("small", { class: "meta", text: item.meta }));
+    const note = memoriesNote(item.memories);
+    if (note) li.append(note);
+    list.append(li);
+    scrollDown();
     return li;
   }
 
-  function setBusy(value) {
-    busy = value;
-    sendButton.hidden = value;
-    stopButton.hidden = !value;
-    typing.hidden = !value;
+  function scrollDown() { list.scrollTop = list.scrollHeight; }
+
+  function render(items) {
+    list.replaceChildren();
+    for (const item of items) addMessage(item);
   }
 
-  function showBanner(text, canResend) {
-    banner.replaceChildren(document.createTextNode(text));
-    if (canResend && pendingText) {
-      const resend = document.createElement("button");
-      resend.type = "button";
-      resend.textContent = "Resend";
-      const text = pendingText;
-      resend.addEventListener("click", () => { banner.hidden = true; send(text, true); });
-      banner.appendChild(resend);
-    }
-    banner.hidden = false;
+  function currentItems() {
+    return [...list.querySelectorAll(".message:not(.streaming)")].map((li) => li.luma).filter(Boolean);
+  }
+
+  function save() {
+    let items = currentItems().slice(-STORE_MAX_MESSAGES);
+    while (items.length && JSON.stringify(items).length > STORE_MAX_CHARS) items = items.slice(1);
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify({ conversationId, messages: items }));
+    } catch (_) { localStorage.removeItem(STORE_KEY); }
   }
 
   function usageMeta(event) {
@@ -81,30 +74,62 @@
       (event.stopped ? " · stopped" : "");
   }
 
+  function setBusy(value) {
+    busy = value;
+    sendButton.hidden = value;
+    stopButton.hidden = !value;
+    typing.hidden = !value;
+  }
+
+  function hideBanner() { banner.hidden = true; banner.replaceChildren(); }
+
+  function showBanner(text, resendable, kind = "") {
+    banner.dataset.kind = kind;
+    banner.replaceChildren(el("span", { class: "banner-text", text }));
+    if (resendable && pending) {
+      const failed = pending;
+      banner.append(el("button", {
+        type: "button", class: "small", id: "resend", text: "Resend",
+        onclick: () => { hideBanner(); send(failed.text, failed.li, failed.id); },
+      }));
+    }
+    banner.append(el("button", { type: "button", class: "link close", "aria-label": "Dismiss", text: "×", onclick: hideBanner }));
+    banner.hidden = false;
+  }
+
+  // ---- the socket --------------------------------------------------------
+
   function onEvent(event) {
     if (event.type === "user_message") {
       if (conversationId !== event.conversation_id) { conversationId = event.conversation_id; loadConversations(); }
-      streaming = addMessage("assistant", "");
+      if (pending) pending.id = event.id; // stored: a resend answers it, never stores it twice
+      if (pending && pending.li) { pending.li.classList.remove("failed"); pending.li.luma.failed = false; }
+      streaming = addMessage({ role: "assistant", content: "" });
       streaming.classList.add("streaming");
       save();
     } else if (event.type === "token" && streaming) {
-      streaming.dataset.content += event.text;
-      streaming.querySelector(".body").textContent = streaming.dataset.content;
-      list.scrollTop = list.scrollHeight;
+      streaming.luma.content += event.text;
+      streaming.querySelector(".body").textContent = streaming.luma.content;
+      scrollDown();
     } else if (event.type === "done") {
       if (streaming) streaming.remove();
-      addMessage("assistant", event.content, usageMeta(event));
-      streaming = null; pendingText = null;
+      streaming = null;
+      addMessage({ role: "assistant", content: event.content, html: event.html, meta: usageMeta(event), memories: event.memories });
+      pending = null;
       save();
+      loadConversations().catch(() => {}); // most recent first
+      refreshSuggestionsSoon();
     } else if (event.type === "error") {
       if (streaming) { streaming.remove(); streaming = null; }
       if (event.conversation_id && conversationId !== event.conversation_id) {
         conversationId = event.conversation_id; loadConversations();
       }
+      if (pending && event.user_message_id) pending.id = event.user_message_id;
+      if (pending && pending.li) { pending.li.classList.add("failed"); pending.li.luma.failed = true; }
       showBanner(event.message, true);
       save();
     } else if (event.type === "idle") {
-      if (streaming) { streaming.classList.remove("streaming"); streaming = null; }
+      if (streaming) { streaming.remove(); streaming = null; }
       setBusy(false);
     }
   }
@@ -113,84 +138,289 @@
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/ws/chat/");
     socket.addEventListener("message", (message) => onEvent(JSON.parse(message.data)));
-    socket.addEventListener("open", () => { if (!banner.dataset.sticky) banner.hidden = true; });
+    socket.addEventListener("open", () => {
+      reconnectDelay = 500;
+      if (banner.dataset.kind === "connection") hideBanner();
+      flushQueued();
+    });
     socket.addEventListener("close", (closed) => {
       if (closed.code === 4401) { location.href = "/accounts/login/?next=/"; return; }
-      if (busy) { setBusy(false); showBanner("The connection dropped during the reply. Reconnecting…", true); }
-      setTimeout(connect, 1500);
+      if (busy && !queued) {
+        setBusy(false);
+        if (streaming) { streaming.remove(); streaming = null; }
+        if (pending && pending.li) pending.li.classList.add("failed");
+        showBanner("The connection dropped during the reply. Press Resend once it is back.", true, "dropped");
+      }
+      setTimeout(connect, reconnectDelay);
+      reconnectDelay = Math.min(reconnectDelay * 2, 10000);
     });
   }
 
-  function send(text, isResend) {
+  function send(text, existing, resendOf) {
     text = text.trim();
-    if (!text || busy) return;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      showBanner("Not connected yet. Try again in a moment.", false);
-      return;
-    }
-    banner.hidden = true;
-    if (!isResend) addMessage("user", text);
-    pendingText = text;
+    if (!text || busy) return false;
+    hideBanner();
+    const li = existing || addMessage({ role: "user", content: text });
+    pending = { text, li, id: resendOf || null };
     save();
     setBusy(true);
-    socket.send(JSON.stringify({ type: "send", text, conversation_id: conversationId }));
+    queued = JSON.stringify({ type: "send", text, conversation_id: conversationId, resend_of: resendOf || null });
+    if (socket && socket.readyState === WebSocket.OPEN) flushQueued();
+    else showBanner("Connecting to Luma… your message goes out as soon as the connection is up.", false, "connection");
+    return true;
   }
 
-  function render(messages) {
-    list.replaceChildren();
-    for (const m of messages) addMessage(m.role, m.content, m.meta || "");
+  function flushQueued() {
+    if (!queued) return;
+    const payload = queued;
+    queued = null;
+    socket.send(payload);
+  }
+
+  // ---- conversations -----------------------------------------------------
+
+  function fromServer(m) {
+    if (m.role !== "assistant") return { role: m.role, content: m.content };
+    return {
+      role: "assistant", content: m.content, html: m.html, memories: m.memories,
+      meta: usageMeta({ model: m.model, usage: m }),
+    };
   }
 
   async function openConversation(id) {
+    const messages = await api(`/api/chat/conversations/${id}/messages`);
+    if (busy) return;
+    if (conversationId !== id) { pending = null; hideBanner(); }
     conversationId = id;
-    const messages = await api(`/conversations/${id}/messages`);
-    render(messages.map((m) => ({
-      role: m.role, content: m.content,
-      meta: m.role === "assistant" ? usageMeta({ model: m.model, usage: m }) : "",
-    })));
+    render(messages.map(fromServer));
     save();
     markCurrent();
+    closeSidebar();
   }
 
   function markCurrent() {
-    for (const button of conversations.querySelectorAll("button")) {
+    for (const button of conversations.querySelectorAll("button.conversation")) {
       button.setAttribute("aria-current", String(Number(button.dataset.id) === conversationId));
     }
   }
 
   async function loadConversations() {
-    const page = await api("/conversations?limit=100");
-    conversations.replaceChildren();
-    for (const c of page.items) {
-      const li = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.id = c.id;
-      button.textContent = c.title || "New chat";
-      button.title = c.title;
-      button.addEventListener("click", () => { if (!busy) openConversation(c.id); });
-      li.appendChild(button);
-      conversations.appendChild(li);
-    }
+    const page = await api("/api/chat/conversations?limit=100");
+    conversations.replaceChildren(...itemsOf(page).map(conversationItem));
     markCurrent();
   }
 
-  $("composer").addEventListener("submit", (e) => { e.preventDefault(); const t = input.value; input.value = ""; send(t); });
+  function conversationItem(c) {
+    const title = c.title || "New chat";
+    const open = el("button", {
+      type: "button", class: "conversation", dataset: { id: c.id }, title, text: title,
+      onclick: () => { if (!busy) openConversation(c.id).catch((e) => showBanner(e.message, false)); },
+    });
+    const remove = el("button", { type: "button", class: "link remove", "aria-label": `Delete chat ${title}`, title: "Delete this chat", text: "×" });
+    const li = el("li", { class: "conversation-item" }, open, remove);
+    remove.addEventListener("click", () => {
+      const yes = el("button", { type: "button", class: "small danger", text: "Delete" });
+      const no = el("button", { type: "button", class: "small", text: "Keep" });
+      const ask = el("div", { class: "row confirm" }, el("span", { class: "muted", text: "Delete this chat?" }), yes, no);
+      no.addEventListener("click", () => ask.replaceWith(open, remove));
+      yes.addEventListener("click", async () => {
+        try { await api(`/api/chat/conversations/${c.id}`, { method: "DELETE" }); }
+        catch (e) { showBanner(`Could not delete the chat: ${e.message}`, false); return; }
+        li.remove();
+        if (conversationId === c.id) newChat();
+      });
+      open.replaceWith(ask);
+      remove.remove();
+    });
+    return li;
+  }
+
+  function newChat() {
+    if (busy) return;
+    conversationId = null;
+    pending = null;
+    list.replaceChildren();
+    hideBanner();
+    save();
+    markCurrent();
+    closeSidebar();
+    input.focus();
+  }
+
+  // ---- uploads -----------------------------------------------------------
+
+  const TERMINAL = new Set(["ready", "done", "processed", "complete", "completed", "failed", "error", "rejected"]);
+
+  function docLine(li, text, failed) {
+    li.luma.content = text;
+    li.luma.failed = !!failed;
+    li.querySelector(".body").textContent = text;
+    li.classList.toggle("failed", !!failed);
+  }
+
+  function describe(doc) {
+    const name = doc.name || doc.filename || doc.title || "Document";
+    const status = doc.status || "uploaded";
+    let text = `📄 ${name}: ${status}`;
+    if (doc.progress !== undefined && doc.progress !== null && !TERMINAL.has(status)) text += ` (${Math.round(doc.progress)}%)`;
+    if (doc.chunk_count) text += ` · ${doc.chunk_count} chunks`;
+    if (doc.error) text += ` · ${doc.error}`;
+    return text;
+  }
+
+  async function followDocument(li, name, id) {
+    for (let i = 0; i < 600; i++) {
+      let doc;
+      try { doc = await api(`/api/documents/${id}`); }
+      catch (e) { docLine(li, `📄 ${name}: could not read its status (${e.message})`, true); return; }
+      const failed = ["failed", "error", "rejected"].includes(doc.status) || !!doc.error;
+      docLine(li, describe({ name, ...doc }), failed);
+      if (TERMINAL.has(doc.status) || doc.error) { save(); return; }
+      await new Promise((r) => setTimeout(r, i < 20 ? 1000 : 3000));
+    }
+  }
+
+  function upload(file) {
+    const li = addMessage({ role: "document", content: `📄 ${file.name}: uploading… 0%` });
+    const form = new FormData();
+    form.append("file", file);
+    if (conversationId) form.append("conversation_id", conversationId);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/documents");
+    xhr.setRequestHeader("X-CSRFToken", window.Luma.csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) docLine(li, `📄 ${file.name}: uploading… ${Math.round((100 * e.loaded) / e.total)}%`);
+    });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (_) { /* an HTML error page */ }
+      if (xhr.status >= 200 && xhr.status < 300 && body && body.id !== undefined) {
+        docLine(li, describe({ name: file.name, ...body }));
+        followDocument(li, file.name, body.id);
+      } else {
+        const reason = (body && (body.message || (typeof body.detail === "string" && body.detail))) ||
+          `${xhr.status} ${xhr.statusText || "error"}`;
+        docLine(li, `📄 ${file.name}: upload failed: ${reason}`, true);
+        showBanner(`Upload of ${file.name} failed: ${reason}`, false);
+      }
+      save();
+    });
+    xhr.addEventListener("error", () => {
+      docLine(li, `📄 ${file.name}: upload failed: the connection dropped`, true);
+      showBanner(`Upload of ${file.name} failed: the connection dropped.`, false);
+    });
+    xhr.send(form);
+  }
+
+  // ---- memory suggestions ------------------------------------------------
+
+  async function loadSuggestions() {
+    if (!suggestionList) return;
+    let page;
+    try { page = await api("/api/memory/suggestions?limit=50"); }
+    catch (e) {
+      suggestionList.replaceChildren(el("li", { class: "error", text: `Could not load suggestions: ${e.message}` }));
+      $("suggestions-empty").hidden = true;
+      return;
+    }
+    const items = itemsOf(page);
+    suggestionList.replaceChildren(...items.map(suggestionItem));
+    $("suggestions-empty").hidden = items.length > 0;
+  }
+
+  function suggestionItem(s) {
+    const content = el("p", { class: "suggestion-content", text: s.content });
+    const details = el("small", { class: "muted", text: `importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
+    const li = el("li", { class: "suggestion", dataset: { id: s.id } }, content, details);
+    const error = el("p", { class: "error", hidden: true });
+    const act = async (call) => {
+      try { await call(); li.remove(); $("suggestions-empty").hidden = suggestionList.children.length > 0; }
+      catch (e) { error.textContent = e.message; error.hidden = false; }
+    };
+    const approve = (edits) => act(() => api("/api/memory/suggest", { method: "POST", body: { id: s.id, ...edits } }));
+    const reject = () => act(() => api(`/api/memory/${s.id}/reject`, { method: "POST" }));
+    const buttons = el("div", { class: "row" },
+      el("button", { type: "button", class: "small primary", text: "Approve", onclick: () => approve({}) }),
+      el("button", { type: "button", class: "small", text: "Edit", onclick: () => edit() }),
+      el("button", { type: "button", class: "small danger", text: "Reject", onclick: reject }));
+    li.append(buttons, error);
+
+    function edit() {
+      const text = el("textarea", { rows: 3, "aria-label": "Suggestion text" });
+      text.value = s.content;
+      const importance = el("input", { type: "number", min: 1, max: 10, value: s.importance, "aria-label": "Importance" });
+      const tags = el("input", { type: "text", value: (s.tags || []).join(", "), "aria-label": "Tags", placeholder: "tags, comma separated" });
+      const form = el("div", { class: "edit" }, text, el("div", { class: "row" }, importance, tags),
+        el("div", { class: "row" },
+          el("button", {
+            type: "button", class: "small primary", text: "Save & approve",
+            onclick: () => approve({
+              content: text.value, importance: Number(importance.value),
+              tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
+            }),
+          }),
+          el("button", { type: "button", class: "small", text: "Cancel", onclick: () => { form.replaceWith(content); buttons.hidden = false; } })));
+      content.replaceWith(form);
+      buttons.hidden = true;
+      text.focus();
+    }
+    return li;
+  }
+
+  let suggestionTimers = [];
+  function refreshSuggestionsSoon() {
+    if (!suggestionList) return;
+    suggestionTimers.forEach(clearTimeout);
+    suggestionTimers = [1500, 5000, 12000].map((ms) => setTimeout(loadSuggestions, ms));
+  }
+
+  // ---- wiring ------------------------------------------------------------
+
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 200) + "px";
+  }
+
+  function closeSidebar() {
+    document.body.classList.remove("sidebar-open");
+    $("toggle-sidebar").setAttribute("aria-expanded", "false");
+  }
+
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (send(input.value)) { input.value = ""; autosize(); }
+  });
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
   });
+  input.addEventListener("input", autosize);
   stopButton.addEventListener("click", () => socket && socket.send(JSON.stringify({ type: "stop" })));
-  $("new-chat").addEventListener("click", () => {
-    if (busy) return;
-    conversationId = null; list.replaceChildren(); banner.hidden = true; save(); markCurrent(); input.focus();
+  $("new-chat").addEventListener("click", newChat);
+  $("upload").addEventListener("click", () => $("upload-input").click());
+  $("upload-input").addEventListener("change", (e) => {
+    for (const file of e.target.files) upload(file);
+    e.target.value = "";
+  });
+  $("toggle-sidebar").addEventListener("click", () => {
+    const open = document.body.classList.toggle("sidebar-open");
+    $("toggle-sidebar").setAttribute("aria-expanded", String(open));
   });
 
   // Restore at once from localStorage, then reconcile with the server.
   try {
     const stored = JSON.parse(localStorage.getItem(STORE_KEY) || "null");
-    if (stored) { conversationId = stored.conversationId; render(stored.messages || []); }
+    if (stored) { conversationId = stored.conversationId || null; render(stored.messages || []); }
   } catch (_) { localStorage.removeItem(STORE_KEY); }
-  loadConversations().catch(() => {});
-  if (conversationId) openConversation(conversationId).catch(() => { conversationId = null; list.replaceChildren(); save(); });
+  loadConversations().catch((e) => showBanner(`Could not load your conversations: ${e.message}`, false));
+  if (conversationId) {
+    openConversation(conversationId).catch((e) => {
+      if (e.status === 404) { conversationId = null; list.replaceChildren(); save(); markCurrent(); return; }
+      showBanner(`Showing the saved copy of this chat: the server did not answer (${e.message}).`, false, "saved");
+    });
+  }
+  loadSuggestions();
+  if (suggestionList) setInterval(loadSuggestions, 30000);
   connect();
+  input.focus();
 })();

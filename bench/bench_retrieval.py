@@ -1,0 +1,217 @@
+"""Retrieval latency: p50/p95 of `memories_for_prompt` at 1,000, 10,000 and 100,000 memories.
+
+Seeds a fresh database (SQLite in a temporary folder unless DATABASE_URL says
+otherwise) through Luma's own bulk service, grows it to each size, and times
+the whole retrieval a prompt makes: query embedding (MiniLM, in process),
+full-text search, vector search, fusion and the token budget. Every query is
+new text, so no cached query vector helps.
+
+Memory text is synthetic with a Zipf vocabulary (MiniLM's words), as real text
+has: a few words are everywhere, most are rare. Computing 100,000 embeddings
+takes minutes and does not change the search cost, so memories carry one of
+2,000 real MiniLM embeddings of bench sentences plus a little noise; the query
+itself is embedded for real each time.
+
+    .venv/bin/python bench/bench_retrieval.py [--sizes 1000,10000,100000] [--queries 200]
+"""
+
+import argparse
+import itertools
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(tempfile.mkdtemp(prefix="luma-bench-retrieval-"))
+os.environ["LUMA_DATA_DIR"] = str(WORK / "data")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luma.test_settings")
+(WORK / "data").mkdir()
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from memories import selectors  # noqa: E402
+from memories.embeddings import embedder_get, vector_index_for, vector_to_bytes  # noqa: E402
+from memories.models import Memory, MemoryEmbedding  # noqa: E402
+from memories.search_index import STOPWORDS, lexical_search  # noqa: E402
+from memories.selectors import memories_for_prompt, memories_visible_to  # noqa: E402
+from memories.services import memories_create_bulk  # noqa: E402
+
+VERBS = [
+    "loves", "plays", "collects", "hates", "streams", "paints", "studies", "cooks",
+    "watches", "builds", "writes about", "dreams of", "practises", "reviews", "sells",
+]  # fmt: skip
+WHEN = [
+    "on Fridays", "every morning", "since 2019", "with friends", "on stream", "at night",
+    "during summer", "in Berlin", "after work", "on weekends", "in secret", "for charity",
+]  # fmt: skip
+QUESTIONS = [
+    "What does {name} think about {thing}?",
+    "Does {name} still like {thing} and {other}?",
+    "Tell me about {name} and {thing}.",
+    "who here is into {thing}?",
+    "any tips on {thing} {when}, {name}?",
+]
+
+
+class Vocabulary:
+    """Words with a Zipf distribution (as in real text: a few common, most rare),
+    taken from MiniLM's own vocabulary so every word is one the model knows."""
+
+    def __init__(self, rng: random.Random) -> None:
+        vocab = json.loads(Path(settings.LUMA_EMBEDDING_TOKENIZER_PATH).read_text())
+        words = sorted(
+            word
+            for word in vocab["model"]["vocab"]
+            if word.isalpha() and word.isascii() and len(word) > 3 and word not in STOPWORDS
+        )
+        rng.shuffle(words)
+        self.words = words
+        self.weights = list(itertools.accumulate(1 / rank for rank in range(1, len(words) + 1)))
+        self.names = [f"{rng.choice(words).capitalize()}{rng.randrange(100)}" for _ in range(2000)]
+        self.rng = rng
+        self.vectors = np.zeros((0, 384), dtype=np.float32)
+
+    def word(self) -> str:
+        return self.rng.choices(self.words, cum_weights=self.weights)[0]
+
+    def name(self) -> str:
+        # Viewers are Zipf too: a few regulars, many occasional ones.
+        return self.names[min(len(self.names) - 1, int(self.rng.paretovariate(1.0)) - 1)]
+
+
+def memory_text(vocabulary: Vocabulary, rng: random.Random) -> str:
+    things = " ".join(vocabulary.word() for _ in range(3))
+    return f"{vocabulary.name()} {rng.choice(VERBS)} {things} {rng.choice(WHEN)}."
+
+
+def query_text(vocabulary: Vocabulary, rng: random.Random, i: int) -> str:
+    return QUESTIONS[i % len(QUESTIONS)].format(
+        name=vocabulary.name(),
+        thing=vocabulary.word(),
+        other=vocabulary.word(),
+        when=rng.choice(WHEN),
+    )
+
+
+def seed(count: int, start: int, users: list[User], model: str, vocabulary: Vocabulary) -> None:
+    """Add `count` memories (a tenth about one of `users`) with random unit vectors."""
+    for offset in range(0, count, 10_000):
+        batch = []
+        for i in range(start + offset, start + min(count, offset + 10_000)):
+            subject = users[i % len(users)] if i % 10 == 0 else None
+            batch.append(
+                Memory(
+                    content=memory_text(vocabulary, vocabulary.rng),
+                    importance=vocabulary.rng.randint(1, 10),
+                    tags=[vocabulary.rng.choice(["games", "food", "music", "life"])],
+                    subject_user=subject,
+                )
+            )
+        created = memories_create_bulk(memories=batch, embed=False)
+        noise = np.random.default_rng(start + offset).standard_normal((len(created), 384))
+        vectors = vocabulary.vectors[[m.pk % len(vocabulary.vectors) for m in created]]
+        vectors = vectors + 0.02 * noise
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        MemoryEmbedding.objects.bulk_create(
+            [
+                MemoryEmbedding(memory=memory, model=model, vector=vector_to_bytes(vector))
+                for memory, vector in zip(created, vectors, strict=True)
+            ],
+            batch_size=5000,
+        )
+
+
+def timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(queries: list[str], user: User) -> dict[str, list[float]]:
+    embedder = embedder_get()
+    assert embedder is not None
+    visible = memories_visible_to(user=user)
+    times: dict[str, list[float]] = {"total": [], "embed": [], "lexical": [], "vector": []}
+    cpu_started = time.process_time()
+    for query in queries:
+        selectors._query_vectors.clear()  # every query embedded for real
+        times["total"].append(
+            timed(
+                lambda q=query: memories_for_prompt(query=q, user=user, limit=8, token_budget=2000)
+            )
+        )
+    # CPU time (all threads) per query: what the wall time approaches on an idle machine.
+    times["cpu"] = [(time.process_time() - cpu_started) * 1000 / len(queries)]
+    index = vector_index_for(embedder.name)
+    for query in queries[:50]:
+        times["embed"].append(timed(lambda q=query: embedder.embed([q])))
+        times["lexical"].append(timed(lambda q=query: lexical_search(visible, q, limit=32)))
+        vector = embedder.embed([query])[0]
+        times["vector"].append(timed(lambda v=vector: index.nearest(v, k=64)))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    call_command("migrate", verbosity=0)
+    users = [User.objects.create_user(f"viewer{i}") for i in range(50)]
+    embedder = embedder_get()
+    assert embedder is not None, "the benchmark needs the embedding model"
+    rng = random.Random(7)
+    vocabulary = Vocabulary(rng)
+    vocabulary.vectors = embedder.embed([memory_text(vocabulary, rng) for _ in range(2000)])
+    print(
+        f"database: {connection.vendor}; embedder: {embedder.name}; cores: {os.cpu_count()}; "
+        f"load average: {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'memories':>9} {'seed s':>7} {'p50 ms':>7} {'p95 ms':>7} {'mean ms':>8} "
+          f"{'CPU ms':>7} {'embed p50':>9} {'FTS p50':>8} {'vector p50':>10}")  # fmt: skip
+    have = 0
+    previous_p95 = None
+    for size in sizes:
+        started = time.perf_counter()
+        seed(size - have, have, users, embedder.name, vocabulary)
+        seeded = time.perf_counter() - started
+        have = size
+        queries = [query_text(vocabulary, rng, i) for i in range(args.queries + 20)]
+        measure(queries[:20], users[0])  # warm up: vector index load, caches
+        times = measure(queries[20:], users[0])
+        p95 = percentile(times["total"], 0.95)
+        growth = f"  (p95 x{p95 / previous_p95:.2f})" if previous_p95 else ""
+        previous_p95 = p95
+        print(
+            f"{size:>9,} {seeded:>7.1f} {percentile(times['total'], 0.5):>7.2f} {p95:>7.2f} "
+            f"{statistics.mean(times['total']):>8.2f} {times['cpu'][0]:>7.2f} "
+            f"{percentile(times['embed'], 0.5):>9.2f} "
+            f"{percentile(times['lexical'], 0.5):>8.2f} {percentile(times['vector'], 0.5):>10.2f}"
+            f"{growth}"
+        )
+
+
+if __name__ == "__main__":
+    main()

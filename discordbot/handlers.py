@@ -1,0 +1,353 @@
+"""What each slash command and button does, as plain async functions.
+
+They take a `discord.Interaction` (or anything shaped like one: tests fake it)
+and reach Luma only through its services, run in worker threads with
+`database_sync_to_async`: the bot's event loop never touches the ORM and never
+blocks on a model server.
+"""
+
+import asyncio
+import functools
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import discord
+from channels.db import database_sync_to_async
+from django.db import close_old_connections
+
+from chat.models import Channel
+from chat.services import (
+    ReplyEvent,
+    ReplyStored,
+    Speaker,
+    conversation_for_discord_channel,
+    conversation_reply_stream,
+)
+from discordbot.formatting import DISCORD_MESSAGE_LIMIT, split_message
+from discordbot.services import (
+    DiscordMember,
+    discord_memories_list,
+    discord_memory_forget,
+    discord_memory_remember,
+    suggestion_review,
+)
+from luma.errors import LumaError
+from memories.models import Memory
+from memories.services import SuggestionAlreadyReviewed
+
+logger = logging.getLogger(__name__)
+
+# Discord allows about five edits of a message in five seconds; one a second
+# leaves room for the other messages of a long reply.
+EDIT_INTERVAL = 1.0
+SOMETHING_WENT_WRONG = "Something went wrong on my side. Try again in a moment."
+EPHEMERAL_LIMIT = 500  # error messages stay short
+REPLY_THREADS = 16
+# Replies spend their time waiting on the model server, so each gets a thread of
+# its own; asyncio's default pool (cores + 4) would queue all but a few.
+_reply_threads = ThreadPoolExecutor(max_workers=REPLY_THREADS, thread_name_prefix="discord-reply")
+
+
+def member_of(interaction: discord.Interaction[Any]) -> DiscordMember:
+    user = interaction.user
+    roles = getattr(user, "roles", None) or []  # a Member in a server, a User in DMs
+    return DiscordMember(
+        id=user.id, name=user.display_name, role_ids=frozenset(role.id for role in roles)
+    )
+
+
+def channel_title(interaction: discord.Interaction[Any]) -> str:
+    name = getattr(interaction.channel, "name", None)
+    if name:
+        return f"Discord #{name}"
+    if getattr(interaction, "guild_id", None):
+        return f"Discord channel {interaction.channel_id}"
+    return f"Discord DM with {interaction.user.display_name}"
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= EPHEMERAL_LIMIT else message[: EPHEMERAL_LIMIT - 1] + "…"
+
+
+class ReplyWriter:
+    """Shows a growing reply in Discord: the interaction's original response, then
+    follow-up messages past 2,000 characters, editing at most once per `interval`."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        interval: float = EDIT_INTERVAL,
+        limit: int = DISCORD_MESSAGE_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interaction = interaction
+        self.interval = interval
+        self.limit = limit
+        self.clock = clock
+        self.text = ""
+        self.pending = False
+        self.shown: list[str] = []
+        self.followups: list[Any] = []
+        self.last_shown_at = -math.inf
+
+    def add(self, chunk: str) -> None:
+        self.text += chunk
+        self.pending = True
+
+    def wait_time(self) -> float:
+        return max(0.0, self.last_shown_at + self.interval - self.clock())
+
+    async def flush(self) -> None:
+        self.pending = False
+        if self.text.strip():
+            await self._show(self.text)
+
+    async def finish(self, text: str) -> None:
+        """Show the stored reply, keeping to the edit rate."""
+        await asyncio.sleep(self.wait_time())
+        self.text = text
+        await self.flush()
+
+    async def discard(self) -> None:
+        """Remove what was shown of a reply that failed."""
+        for message in [*self.followups]:
+            await _quietly(message.delete())
+        await _quietly(self.interaction.delete_original_response())
+        self.followups.clear()
+        self.shown.clear()
+
+    async def _show(self, text: str) -> None:
+        parts = split_message(text, self.limit)
+        for index, part in enumerate(parts):
+            if index < len(self.shown) and self.shown[index] == part:
+                continue
+            if index == 0:
+                await self.interaction.edit_original_response(content=part)
+            elif index <= len(self.followups):
+                await self.followups[index - 1].edit(content=part)
+            else:
+                self.followups.append(await self.interaction.followup.send(part, wait=True))
+            if index < len(self.shown):
+                self.shown[index] = part
+            else:
+                self.shown.append(part)
+        for message in self.followups[max(len(parts) - 1, 0) :]:
+            await _quietly(message.delete())
+        del self.followups[max(len(parts) - 1, 0) :]
+        self.shown = self.shown[: len(parts)]
+        self.last_shown_at = self.clock()
+
+
+async def _quietly(action: Any) -> None:
+    try:
+        await action
+    except discord.HTTPException as error:
+        logger.info("Discord refused a clean-up call: %s", error)
+
+
+def _run_conversation(
+    *,
+    channel_id: str,
+    title: str,
+    speaker: Speaker,
+    text: str,
+    emit: Callable[[ReplyEvent | None], None],
+    should_stop: Callable[[], bool],
+) -> None:
+    """The conversation service, in a worker thread of its own (it blocks on the model)."""
+    close_old_connections()
+    try:
+        conversation = conversation_for_discord_channel(channel_id=channel_id, title=title)
+        for event in conversation_reply_stream(
+            conversation=conversation, speaker=speaker, text=text, should_stop=should_stop
+        ):
+            emit(event)
+    finally:
+        emit(None)
+        close_old_connections()
+
+
+async def _stream_reply(
+    interaction: discord.Interaction[Any], text: str, writer: ReplyWriter
+) -> ReplyStored | None:
+    """Run the conversation for this channel and show its chunks as they come."""
+    member = member_of(interaction)
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[ReplyEvent | None] = asyncio.Queue()
+    stop = threading.Event()
+    run = functools.partial(
+        _run_conversation,
+        channel_id=str(interaction.channel_id),
+        title=channel_title(interaction),
+        speaker=Speaker(discord_id=member.discord_id, name=member.name, channel=Channel.DISCORD),
+        text=text,
+        emit=lambda event: loop.call_soon_threadsafe(events.put_nowait, event),
+        should_stop=stop.is_set,
+    )
+    worker = loop.run_in_executor(_reply_threads, run)
+    stored: ReplyStored | None = None
+    try:
+        while True:
+            try:
+                timeout = writer.wait_time() if writer.pending else None
+                event = await asyncio.wait_for(events.get(), timeout)
+            except TimeoutError:
+                await writer.flush()
+                continue
+            if event is None:
+                break
+            if isinstance(event, str):
+                writer.add(event)
+                if writer.wait_time() == 0:
+                    await writer.flush()
+            elif isinstance(event, ReplyStored):
+                stored = event
+        await worker  # raises what the service raised
+    finally:
+        if not worker.done():  # Discord failed us mid-reply: let the model stop too
+            stop.set()
+            worker.add_done_callback(_log_late_failure)
+    return stored
+
+
+def _log_late_failure(worker: "asyncio.Future[None]") -> None:
+    if not worker.cancelled() and worker.exception() is not None:
+        logger.info("A reply nobody was waiting for failed: %s", worker.exception())
+
+
+async def handle_chat(
+    interaction: discord.Interaction[Any],
+    message: str,
+    *,
+    edit_interval: float = EDIT_INTERVAL,
+    limit: int = DISCORD_MESSAGE_LIMIT,
+) -> None:
+    """/chat: answer as the persona, streaming into the channel's messages."""
+    await interaction.response.defer(thinking=True)
+    writer = ReplyWriter(interaction, interval=edit_interval, limit=limit)
+    try:
+        stored = await _stream_reply(interaction, message, writer)
+    except LumaError as error:
+        await _fail(interaction, writer, error.message)
+        return
+    except Exception:
+        logger.exception("The /chat reply failed")
+        await _fail(interaction, writer, SOMETHING_WENT_WRONG)
+        return
+    if stored is None:
+        await writer.discard()
+        return
+    await writer.finish(stored.message.content)
+    logger.info(
+        "Replied in Discord channel %s (message %s, %s+%s tokens)",
+        interaction.channel_id,
+        stored.message.pk,
+        stored.message.prompt_tokens,
+        stored.message.completion_tokens,
+    )
+
+
+async def _fail(interaction: discord.Interaction[Any], writer: ReplyWriter, message: str) -> None:
+    # The public "thinking…" message has to go first: Discord shows the first
+    # follow-up of a deferred response publicly, whatever it asks for.
+    await writer.discard()
+    await interaction.followup.send(_short(message), ephemeral=True)
+
+
+async def _respond(interaction: discord.Interaction[Any], content: str) -> None:
+    """An answer only the caller sees, cut to one message (at a line break) if need be."""
+    await interaction.response.send_message(split_message(content)[0], ephemeral=True)
+
+
+async def handle_remember(
+    interaction: discord.Interaction[Any], text: str, *, about_everyone: bool = False
+) -> None:
+    """/remember: add a memory about the caller (or, for moderators, about everyone)."""
+    try:
+        memory = await database_sync_to_async(discord_memory_remember)(
+            member=member_of(interaction), content=text, about_everyone=about_everyone
+        )
+    except LumaError as error:
+        await _respond(interaction, error.message)
+        return
+    about = "about everyone" if about_everyone else "about you"
+    await _respond(interaction, f"Got it! I'll remember this {about} (memory #{memory.pk}).")
+
+
+async def handle_memories(interaction: discord.Interaction[Any], query: str = "") -> None:
+    """/memories: what the persona remembers about the caller, and only the caller."""
+    try:
+        memories = await database_sync_to_async(discord_memories_list)(
+            member=member_of(interaction), query=query
+        )
+    except LumaError as error:
+        await _respond(interaction, error.message)
+        return
+    await _respond(interaction, memories_text(memories, query=query))
+
+
+def memories_text(memories: list[Memory], *, query: str = "") -> str:
+    if not memories:
+        if query:
+            return f"I remember nothing about you matching “{query}”."
+        return "I don't remember anything about you yet. Tell me with /remember!"
+    lines = [f"**What I remember about you**{f' (matching “{query}”)' if query else ''}:"]
+    lines += [f"`#{memory.pk}` {_one_line(memory.content)}" for memory in memories]
+    lines.append("Use /forget with a number to make me forget one.")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, width: int = 150) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+async def handle_forget(interaction: discord.Interaction[Any], memory_id: int) -> None:
+    """/forget: delete one of the caller's memories (nobody else's)."""
+    try:
+        await database_sync_to_async(discord_memory_forget)(
+            member=member_of(interaction), memory_id=memory_id
+        )
+    except LumaError as error:
+        await _respond(interaction, error.message)
+        return
+    await _respond(interaction, f"Done: I forgot memory #{memory_id}.")
+
+
+def suggestion_text(memory: Memory) -> str:
+    """The moderation-channel post for a pending suggestion."""
+    about = memory.subject_label
+    revises = f", revising memory #{memory.updates_id}" if memory.updates_id else ""
+    return (
+        f"**Memory suggestion #{memory.pk}** (about {about}, importance "
+        f"{memory.importance}{revises})\n>>> {_one_line(memory.content, 1500)}"
+    )
+
+
+async def handle_review_button(
+    interaction: discord.Interaction[Any], memory_id: int, *, approve: bool
+) -> None:
+    """Approve / Reject on a suggestion post: moderators only, once."""
+    member = member_of(interaction)
+    try:
+        await database_sync_to_async(suggestion_review)(
+            member=member, memory_id=memory_id, approve=approve
+        )
+    except SuggestionAlreadyReviewed as error:
+        await interaction.response.edit_message(view=None)
+        await interaction.followup.send(error.message, ephemeral=True)
+        return
+    except LumaError as error:
+        await interaction.response.send_message(_short(error.message), ephemeral=True)
+        return
+    verdict = "✅ Approved" if approve else "❌ Rejected"
+    original = interaction.message.content if interaction.message else ""
+    await interaction.response.edit_message(
+        content=f"{original}\n{verdict} by {member.name}"[:DISCORD_MESSAGE_LIMIT], view=None
+    )

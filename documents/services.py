@@ -1,0 +1,312 @@
+"""Documents: store an upload, ingest it into memory (off the request path), delete it.
+
+Ingestion is all or nothing: the text is extracted and chunked first (only the
+progress is written meanwhile), then every chunk's memory is written in one
+transaction that starts by claiming the document. A failure, or a document
+deleted meanwhile, leaves no memory behind.
+"""
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from pathlib import PureWindowsPath
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from documents.chunking import Chunk, ChunkSpool, chunks_from
+from documents.errors import DocumentRejected, EmptyFile, FileTooLarge, NoExtractableText
+from documents.extractors import detect_kind, extract
+from documents.models import Document, DocumentChunk, DocumentStatus
+from luma.errors import NotFound, PermissionDenied
+from memories import services as memory_services
+from memories.models import (
+    IMPORTANCE_DEFAULT,
+    IMPORTANCE_MAX,
+    IMPORTANCE_MIN,
+    Memory,
+    MemorySource,
+    MemoryStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+# Extraction is this share of the progress bar; writing the memories is the rest.
+_EXTRACTION_PERCENT = 90
+_PROGRESS_STEP_PERCENT = 5
+# Chunks written per query while storing a document (all in one transaction).
+_STORE_BATCH = 1000
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+ProgressCallback = Callable[[int], None]
+
+
+def _name_clean(name: str) -> str:
+    """The file's own name: no folders (browsers on Windows send them), no control characters."""
+    name = _CONTROL_CHARACTERS.sub("", PureWindowsPath(name).name).strip()
+    return name[-255:] or "document"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _hash_and_size(file: File) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    file.seek(0)
+    for block in file.chunks():
+        digest.update(block)
+        size += len(block)
+    file.seek(0)
+    return digest.hexdigest(), size
+
+
+def _size_check(size: int) -> None:
+    limit = settings.LUMA_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise FileTooLarge(
+            f"This file is {_megabytes(size)}; the largest upload is {_megabytes(limit)}.",
+            detail=f"{size} bytes > LUMA_MAX_UPLOAD_BYTES={limit}",
+        )
+    if size == 0:
+        raise EmptyFile("This file is empty.")
+
+
+def _ingestion_enqueue(document: Document) -> None:
+    # Imported here: the task module imports this one.
+    from documents.tasks import document_ingest_task
+
+    document_ingest_task.enqueue(document.pk)
+
+
+def document_create(
+    *,
+    file: File,
+    name: str,
+    uploaded_by: AbstractBaseUser | None = None,
+    importance: int = IMPORTANCE_DEFAULT,
+    enqueue: bool = True,
+) -> tuple[Document, bool]:
+    """Store an upload and queue its ingestion; returns the document and whether it is new.
+
+    The same content again returns the existing document (a failed one is queued
+    again). The size and the type are checked here, before anything is stored;
+    everything else is checked by the ingestion.
+    """
+    name = _name_clean(name)
+    if file.size is not None:
+        _size_check(file.size)
+    if not IMPORTANCE_MIN <= importance <= IMPORTANCE_MAX:
+        raise DocumentRejected(f"Importance must be between {IMPORTANCE_MIN} and {IMPORTANCE_MAX}.")
+    sha256, size = _hash_and_size(file)
+    _size_check(size)
+    existing = Document.objects.filter(sha256=sha256).first()
+    if existing is not None:
+        return document_retry(document=existing, enqueue=enqueue), False
+    document = Document(
+        name=name,
+        kind=detect_kind(file, name),
+        size=size,
+        sha256=sha256,
+        importance=importance,
+        uploaded_by=uploaded_by,
+    )
+    document.file.save(name, file, save=False)
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:  # the same file, uploaded at the same moment, won
+        document.file.delete(save=False)
+        return Document.objects.get(sha256=sha256), False
+    logger.info("Document %s (%s, %s bytes) stored", document.pk, document.kind, size)
+    if enqueue:
+        _ingestion_enqueue(document)
+        document.refresh_from_db()
+    return document, True
+
+
+def document_retry(*, document: Document, enqueue: bool = True) -> Document:
+    """Queue a failed document again; any other document is returned as it is."""
+    requeued = Document.objects.filter(pk=document.pk, status=DocumentStatus.FAILED).update(
+        status=DocumentStatus.QUEUED,
+        progress=0,
+        error="",
+        error_detail="",
+        updated_at=timezone.now(),
+    )
+    if requeued and enqueue:
+        _ingestion_enqueue(document)
+    document.refresh_from_db()
+    return document
+
+
+class _ProgressReporter:
+    """Writes the document's progress when it moves by a step, not on every page or row."""
+
+    def __init__(self, document: Document, callback: ProgressCallback | None) -> None:
+        self.document_id = document.pk
+        self.callback = callback
+        self.percent = 0
+
+    def __call__(self, fraction: float) -> None:
+        self.set(int(fraction * _EXTRACTION_PERCENT))
+
+    def set(self, percent: int) -> None:
+        if percent < self.percent + _PROGRESS_STEP_PERCENT and percent != 100:
+            return
+        self.percent = percent
+        Document.objects.filter(pk=self.document_id, status=DocumentStatus.PROCESSING).update(
+            progress=percent, updated_at=timezone.now()
+        )
+        if self.callback is not None:
+            self.callback(percent)
+
+
+def _document_spool(document: Document, progress: _ProgressReporter, spool: ChunkSpool) -> None:
+    with document.file.open("rb") as source:
+        pieces = extract(document.kind, source, progress=progress)
+        for chunk in chunks_from(pieces, max_chars=settings.LUMA_DOCUMENT_CHUNK_CHARS):
+            spool.add(chunk)
+    if not spool.count:
+        raise NoExtractableText("This document has no text to remember.")
+
+
+def _memory_content(document: Document, chunk: Chunk) -> str:
+    """The chunk as the persona sees it: which document and where, then the text."""
+    return f'From "{document.name}" ({chunk.location.label}):\n{chunk.text}'
+
+
+def _memories_create(document: Document, chunks: list[Chunk], *, embed: bool) -> list[Memory]:
+    """One approved, global memory per chunk, in a few queries (embedded later, in a task)."""
+    return memory_services.memories_create_bulk(
+        memories=[
+            Memory(
+                content=_memory_content(document, chunk),
+                source=MemorySource.DOCUMENT,
+                status=MemoryStatus.APPROVED,
+                importance=document.importance,
+                tags=["document"],
+                created_by=document.uploaded_by,
+            )
+            for chunk in chunks
+        ],
+        embed=embed,
+    )
+
+
+def _chunk_row(document: Document, position: int, chunk: Chunk, memory: Memory) -> DocumentChunk:
+    location = chunk.location
+    return DocumentChunk(
+        document=document,
+        memory_id=memory.pk,
+        position=position,
+        location=location.label[:300],
+        page=location.page,
+        sheet=location.sheet[:100],
+        row_start=location.row_start,
+        row_end=location.row_end if location.row_end is not None else location.row_start,
+        json_path=location.json_path[:300],
+    )
+
+
+def _chunks_store(document: Document, spool: ChunkSpool) -> bool:
+    """Write every chunk's memory, or none. False when the document was deleted meanwhile."""
+    with transaction.atomic():
+        # Claiming the row first locks it: a delete waits for this, or this sees it gone.
+        claimed = Document.objects.filter(pk=document.pk, status=DocumentStatus.PROCESSING).update(
+            status=DocumentStatus.DONE,
+            progress=100,
+            chunk_count=spool.count,
+            ingested_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if not claimed:
+            return False
+        position = 0
+        for chunks in spool.batches(_STORE_BATCH):
+            is_last = position + len(chunks) == spool.count
+            memories = _memories_create(document, chunks, embed=is_last)
+            DocumentChunk.objects.bulk_create(
+                [
+                    _chunk_row(document, position + offset, chunk, memory)
+                    for offset, (chunk, memory) in enumerate(zip(chunks, memories, strict=True))
+                ]
+            )
+            position += len(chunks)
+    return True
+
+
+def _document_fail(document: Document, message: str, detail: str) -> None:
+    Document.objects.filter(pk=document.pk, status=DocumentStatus.PROCESSING).update(
+        status=DocumentStatus.FAILED,
+        progress=0,
+        error=message,
+        error_detail=detail[:2000],
+        updated_at=timezone.now(),
+    )
+
+
+def document_ingest(*, document_id: int, on_progress: ProgressCallback | None = None) -> Document:
+    """Extract, chunk and remember a queued document. A rejected file ends `failed` with the
+    reason; an unexpected error does too, and is raised again for the worker's log."""
+    claimed = Document.objects.filter(pk=document_id, status=DocumentStatus.QUEUED).update(
+        status=DocumentStatus.PROCESSING, progress=0, updated_at=timezone.now()
+    )
+    document = Document.objects.filter(pk=document_id).first()
+    if document is None:
+        raise NotFound(f"Document {document_id} does not exist.")
+    if not claimed:
+        logger.info(
+            "Document %s is %s, not queued: not ingested again", document_id, document.status
+        )
+        return document
+    progress = _ProgressReporter(document, on_progress)
+    try:
+        with ChunkSpool() as spool:
+            _document_spool(document, progress, spool)
+            stored = _chunks_store(document, spool)
+    except DocumentRejected as error:
+        logger.info("Document %s rejected: %s (%s)", document_id, error.message, error.detail)
+        _document_fail(document, error.message, error.detail)
+    except Exception as error:
+        logger.exception("Ingesting document %s failed", document_id)
+        _document_fail(
+            document,
+            "Reading this document failed unexpectedly. Try again, or tell the admin.",
+            f"{type(error).__name__}: {error}",
+        )
+        raise
+    else:
+        if stored:
+            logger.info("Document %s ingested: %s chunks", document_id, spool.count)
+            if on_progress is not None:
+                on_progress(100)
+    return Document.objects.filter(pk=document_id).first() or document
+
+
+def document_delete(*, document: Document, user: AbstractBaseUser | None = None) -> None:
+    """Delete a document, its chunks and their memories. Only its uploader or staff may."""
+    if user is not None and not (
+        getattr(user, "is_staff", False) or document.uploaded_by_id == user.pk
+    ):
+        raise PermissionDenied(
+            "Only the person who uploaded this document, or staff, can delete it."
+        )
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().filter(pk=document.pk).first()
+        if locked is None:
+            raise NotFound(f"Document {document.pk} does not exist.")
+        memory_ids = list(
+            Memory.objects.filter(document_chunk__document=locked).values_list("pk", flat=True)
+        )
+        memory_services.memories_delete(memory_ids=memory_ids)
+        file_name = locked.file.name
+        storage = locked.file.storage
+        locked.delete()
+    transaction.on_commit(lambda: storage.delete(file_name))
+    logger.info("Document %s deleted with %s memories", document.pk, len(memory_ids))

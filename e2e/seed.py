@@ -1,0 +1,78 @@
+"""Puts data into the browser tests' live server database.
+
+Runs as a long-lived helper process next to the server (the tests' own
+process has no access to that database): one JSON command per line on
+stdin, one JSON answer per line on stdout. It calls Luma's services, the same
+code the app itself uses.
+"""
+
+import json
+import os
+import sys
+from typing import Any
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "e2e.settings")
+django.setup()
+
+from django.contrib.auth.models import User  # noqa: E402
+
+from luma.services import runtime_settings_get, runtime_settings_update  # noqa: E402
+from memories.models import Memory, MemorySource  # noqa: E402
+from memories.services import memory_create  # noqa: E402
+
+
+def user(username: str, password: str, staff: bool = False) -> dict[str, Any]:
+    found = User.objects.filter(username=username).first()
+    if found is None:
+        create = User.objects.create_superuser if staff else User.objects.create_user
+        found = create(username=username, password=password)
+    return {"id": found.pk}
+
+
+def settings(**changes: Any) -> dict[str, Any]:
+    runtime_settings_get()
+    row = runtime_settings_update(**changes)
+    return {"provider": row.provider}
+
+
+def memory(**fields: Any) -> dict[str, Any]:
+    if "subject_username" in fields:
+        fields["subject_user"] = User.objects.get(username=fields.pop("subject_username"))
+    created = memory_create(**fields)
+    return {"id": created.pk, "status": created.status}
+
+
+def suggestion(**fields: Any) -> dict[str, Any]:
+    return memory(source=MemorySource.AI_SUGGESTED, **fields)
+
+
+def memory_get(memory_id: int) -> dict[str, Any]:
+    found = Memory.objects.filter(pk=memory_id).first()
+    if found is None:
+        return {"exists": False}
+    return {"exists": True, "status": found.status, "content": found.content}
+
+
+COMMANDS = {
+    "user": user,
+    "settings": settings,
+    "memory": memory,
+    "suggestion": suggestion,
+    "memory_get": memory_get,
+}
+
+
+def main() -> None:
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            answer = {"ok": COMMANDS[request.pop("cmd")](**request)}
+        except Exception as error:  # reported to the test, which fails with it
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()

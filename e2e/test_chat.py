@@ -1,0 +1,202 @@
+"""The chat page in a real browser: streaming, history, conversations, errors, safety."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import PASSWORD, USERNAME, LiveLuma
+from providers.fakes import FakeOpenAIServer
+
+
+def send(page: Page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def assistant_messages(page: Page):
+    return page.locator("#messages .message.assistant:not(.streaming)")
+
+
+def test_login_is_required_and_the_login_page_logs_in(browser, live_luma: LiveLuma) -> None:
+    context = browser.new_context(base_url=live_luma.url)
+    page = context.new_page()
+    page.goto("/settings/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/settings/"))
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    for link in ("Chat", "Memory", "Documents", "Usage", "Settings", "Admin"):
+        expect(nav.get_by_role("link", name=link)).to_be_visible()
+    context.close()
+
+
+def test_a_reply_streams_in_and_the_history_survives_a_reload(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.behaviour.reply = "Streaming **works** nicely, one word at a time."
+    fake_openai.behaviour.chunk_delay = 0.15
+    page.goto("/")
+    send(page, "Hello Luma, are you streaming?")
+    expect(page.locator("#messages .message.user")).to_have_text("Hello Luma, are you streaming?")
+    expect(page.locator("#typing")).to_be_visible()
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    streaming = page.locator("#messages .message.streaming")
+    expect(streaming).to_contain_text("Streaming")  # part of the reply, before the end
+    expect(assistant_messages(page)).to_have_count(1)
+    reply = assistant_messages(page).first
+    expect(reply).to_contain_text("Streaming works nicely, one word at a time.")
+    expect(reply.locator("strong")).to_have_text("works")  # Markdown rendered
+    expect(reply.locator(".meta")).to_contain_text("fake-chat")
+    expect(page.locator("#typing")).to_be_hidden()
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
+    expect(page.locator("#conversation-list")).to_contain_text("Hello Luma, are you streaming?")
+
+    page.reload()
+    expect(page.locator("#messages .message.user")).to_have_text("Hello Luma, are you streaming?")
+    expect(assistant_messages(page).first.locator("strong")).to_have_text("works")
+    current = page.locator("#conversation-list button[aria-current='true']")
+    expect(current).to_have_text("Hello Luma, are you streaming?")
+
+    # The history shows at once from localStorage, before (or without) the server's answer.
+    page.route("**/api/chat/conversations/*/messages", lambda route: route.abort())
+    page.reload()
+    expect(page.locator("#messages .message.user")).to_have_text("Hello Luma, are you streaming?")
+    expect(assistant_messages(page).first.locator("strong")).to_have_text("works")
+
+
+def test_shift_enter_makes_a_new_line_and_stop_keeps_the_partial_reply(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.behaviour.reply = " ".join(f"word{n}" for n in range(200))
+    fake_openai.behaviour.chunk_delay = 0.05
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    box = page.get_by_role("textbox", name="Message")
+    box.fill("first line")
+    box.press("Shift+Enter")
+    box.press_sequentially("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    box.press("Enter")
+    expect(page.locator("#messages .message.streaming")).to_contain_text("word3")
+    page.get_by_role("button", name="Stop").click()
+    reply = assistant_messages(page).first
+    expect(reply.locator(".meta")).to_contain_text("stopped")
+    expect(reply).not_to_contain_text("word199")
+
+
+def test_a_second_conversation_and_switching_back(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    fake_openai.behaviour.reply = "About cats: they purr."
+    send(page, "Tell me about cats")
+    expect(assistant_messages(page)).to_contain_text(["About cats: they purr."])
+
+    page.get_by_role("button", name="+ New chat").click()
+    expect(page.locator("#messages .message")).to_have_count(0)
+    fake_openai.behaviour.reply = "About dogs: they bark."
+    send(page, "Tell me about dogs")
+    expect(assistant_messages(page)).to_contain_text(["About dogs: they bark."])
+
+    conversations = page.locator("#conversation-list")
+    conversations.get_by_role("button", name="Tell me about cats").first.click()
+    expect(page.locator("#messages .message.user")).to_have_text(["Tell me about cats"])
+    expect(assistant_messages(page).locator(".body")).to_have_text(["About cats: they purr."])
+    conversations.get_by_role("button", name="Tell me about dogs").first.click()
+    expect(assistant_messages(page).locator(".body")).to_have_text(["About dogs: they bark."])
+
+    conversations.get_by_role("button", name="Delete chat Tell me about dogs").first.click()
+    conversations.get_by_role("button", name="Delete", exact=True).click()
+    expect(conversations.get_by_role("button", name="Tell me about dogs")).to_have_count(0)
+    expect(page.locator("#messages .message")).to_have_count(0)  # the open chat went away
+    page.reload()
+    expect(conversations.get_by_role("button", name="Tell me about cats")).not_to_have_count(0)
+    expect(conversations.get_by_role("button", name="Tell me about dogs")).to_have_count(0)
+
+
+def test_a_provider_failure_shows_a_banner_keeps_the_message_and_resends(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    fake_openai.behaviour.status = 503
+    send(page, "Are you there?")
+    banner = page.locator("#banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(re.compile(r"error \(503\)|unavailable|try again", re.I))
+    expect(page.locator("#messages .message.user.failed")).to_have_text("Are you there?")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
+
+    fake_openai.behaviour.status = 200
+    fake_openai.behaviour.reply = "Yes, back again!"
+    banner.get_by_role("button", name="Resend").click()
+    expect(assistant_messages(page).locator(".body")).to_have_text(["Yes, back again!"])
+    expect(banner).to_be_hidden()
+    expect(page.locator("#messages .message.user")).to_have_count(1)
+    expect(page.locator("#messages .message.failed")).to_have_count(0)
+
+
+def test_html_and_script_in_a_reply_render_as_text(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    fake_openai.behaviour.reply = (
+        "<script>window.pwned = 1; alert('script')</script> "
+        "<img src=x onerror=\"window.pwned = 2; alert('img')\"> "
+        "[click](javascript:alert('link')) and `<b>code</b>`"
+    )
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    send(page, "Say something dangerous")
+    reply = assistant_messages(page).first
+    expect(reply).to_contain_text("<script>window.pwned = 1; alert('script')</script>")
+    expect(reply).to_contain_text("<img src=x onerror=")
+    expect(reply.locator("code")).to_have_text("<b>code</b>")
+    for tag in ("script", "img", "b", "a[href^='javascript']"):
+        expect(page.locator(f"#messages {tag}")).to_have_count(0)
+    page.reload()  # the stored history renders just as safely
+    expect(assistant_messages(page).first).to_contain_text("<img src=x onerror=")
+    expect(page.locator("#messages img, #messages script")).to_have_count(0)
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert page.evaluate("window.pwned") is None
+
+
+def test_the_upload_button_posts_to_the_documents_api_and_reports_the_outcome(
+    page: Page, tmp_path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Luma's favourite colour is teal.\n")
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    composer = page.locator("#composer")
+    upload, box = composer.get_by_role("button", name="Upload"), composer.locator("textarea")
+    assert upload.bounding_box()["height"] == box.bounding_box()["height"]
+    with page.expect_request(lambda r: r.url.endswith("/api/documents") and r.method == "POST"):
+        with page.expect_file_chooser() as chooser:
+            upload.click()
+        chooser.value.set_files(str(notes))
+    item = page.locator("#messages .message.document")
+    expect(item).to_contain_text("notes.txt")
+    expect(item).to_contain_text(re.compile(r"notes\.txt: done · \d+ chunk"), timeout=15_000)
+
+
+def test_a_refused_upload_shows_the_servers_reason(page: Page, tmp_path) -> None:
+    binary = tmp_path / "program.exe"
+    binary.write_bytes(b"MZ\x90\x00" + bytes(range(256)) * 4)
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Upload").click()
+    chooser.value.set_files(str(binary))
+    item = page.locator("#messages .message.document.failed")
+    expect(item).to_contain_text("program.exe: upload failed: ")
+    expect(page.locator("#banner")).to_contain_text("Upload of program.exe failed")

@@ -1,0 +1,66 @@
+from django import forms
+
+from luma.models import RuntimeSettings
+
+
+class RuntimeSettingsForm(forms.ModelForm):
+    """The settings page. The DeepSeek key is write-only: blank keeps the stored one."""
+
+    deepseek_api_key = forms.CharField(
+        required=False,
+        max_length=500,
+        strip=True,
+        label="DeepSeek API key",
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "off", "placeholder": "unchanged"}
+        ),
+        help_text="Leave empty to keep the stored key.",
+    )
+    clear_deepseek_api_key = forms.BooleanField(required=False, label="Remove the stored key")
+
+    class Meta:
+        model = RuntimeSettings
+        fields = [
+            "provider",
+            "deepseek_base_url",
+            "deepseek_model",
+            "ollama_endpoint",
+            "ollama_model",
+            "ollama_embedding_model",
+            "temperature",
+            "max_tokens",
+            "persona_prompt",
+            "memory_context_limit",
+            "memory_suggestion_threshold",
+            "memory_suggestions_enabled",
+        ]
+        labels = {
+            "deepseek_base_url": "Base URL",
+            "deepseek_model": "Model",
+            "ollama_endpoint": "Endpoint",
+            "ollama_model": "Model",
+            "ollama_embedding_model": "Embedding model",
+            "max_tokens": "Max tokens per reply",
+            "memory_suggestions_enabled": "Let the AI suggest memories",
+        }
+        widgets = {
+            "provider": forms.RadioSelect,
+            "ollama_model": forms.Select(choices=[]),
+            "persona_prompt": forms.Textarea(attrs={"rows": 6}),
+            "temperature": forms.NumberInput(attrs={"step": "0.05", "min": "0", "max": "2"}),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # The dropdown is filled live from the server's models; keep the current one listed.
+        current = self["ollama_model"].value() or ""
+        self.fields["ollama_model"].widget.choices = [(current, current)] if current else []
+
+    def changes(self) -> dict[str, object]:
+        """What to pass to `runtime_settings_update`: a key of None leaves the stored one."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        if self.cleaned_data["clear_deepseek_api_key"]:
+            data["deepseek_api_key"] = ""
+        else:
+            data["deepseek_api_key"] = self.cleaned_data["deepseek_api_key"] or None
+        return data

@@ -1,0 +1,83 @@
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from memories.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, MemorySource, MemoryStatus
+
+Content = Field(..., min_length=1, max_length=5000)
+Importance = Field(5, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
+Tags = Field(default_factory=list, max_length=20)
+
+
+class MemoryIn(Schema):
+    content: str = Content
+    importance: int = Importance
+    tags: list[str] = Tags
+    subject: str = Field(
+        "me",
+        description='Who it is about: "me", "everyone", "user:<id>" or "discord:<id>" '
+        '(anything but "me" needs staff).',
+    )
+    subject_name: str = Field("", max_length=150)
+
+
+class MemoryUpdateIn(Schema):
+    content: str | None = Field(None, min_length=1, max_length=5000)
+    importance: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
+    tags: list[str] | None = Field(None, max_length=20)
+
+
+class SuggestionApproveIn(MemoryUpdateIn):
+    id: int
+
+
+class MemoryOut(Schema):
+    id: int
+    content: str
+    source: MemorySource
+    status: MemoryStatus
+    importance: int
+    tags: list[str]
+    subject: str
+    subject_name: str
+    updates_id: int | None
+    use_count: int
+    last_used_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_subject(memory: Memory) -> str:
+        if memory.subject_user_id is not None:
+            return f"user:{memory.subject_user_id}"
+        if memory.subject_discord_id:
+            return f"discord:{memory.subject_discord_id}"
+        return "everyone"
+
+
+class ScoredMemoryOut(Schema):
+    memory: MemoryOut
+    score: float
+    lexical_rank: int | None
+    similarity: float | None
+
+
+class SearchOut(Schema):
+    count: int
+    offset: int
+    limit: int
+    items: list[ScoredMemoryOut]
+
+
+class SearchFiltersIn(Schema):
+    q: str = Field("", max_length=1000)
+    source: MemorySource | None = None
+    status: Literal["approved", "pending", "rejected"] | None = None
+    tags: list[str] = Field(default_factory=list)
+    subject: str | None = None
+    importance_min: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
+    importance_max: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
+    offset: int = Field(0, ge=0, le=10_000)
+    limit: int = Field(20, ge=1, le=100)

@@ -1,0 +1,221 @@
+import pytest
+from django.test import Client
+
+from luma.services import api_token_create
+from memories.models import Memory, MemorySource
+from memories.services import memory_create
+
+pytestmark = pytest.mark.django_db
+
+
+def send(client, method: str, path: str, payload=None, **headers):
+    return getattr(client, method)(
+        f"/api/memory{path}", payload, content_type="application/json", **headers
+    )
+
+
+def suggestion(content: str, **fields) -> Memory:
+    return memory_create(content=content, source=MemorySource.AI_SUGGESTED, **fields)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/search?q=x"),
+        ("post", ""),
+        ("get", "/1"),
+        ("put", "/1"),
+        ("delete", "/1"),
+        ("get", "/suggestions"),
+        ("post", "/suggest"),
+        ("post", "/1/reject"),
+    ],
+)
+def test_every_endpoint_needs_a_login_or_token(method, path):
+    response = send(Client(), method, path, {})
+    assert response.status_code == 401
+
+
+def test_an_api_token_authenticates(user):
+    _, token = api_token_create(user=user, name="overlay")
+    memory_create(content="Luma loves foxes.")
+
+    good = send(Client(), "get", "/search?q=foxes", HTTP_AUTHORIZATION=f"Bearer {token}")
+    bad = send(Client(), "get", "/search?q=foxes", HTTP_AUTHORIZATION="Bearer luma_nope")
+
+    assert good.status_code == 200 and good.json()["count"] == 1
+    assert bad.status_code == 401
+
+
+def test_a_user_creates_reads_updates_and_deletes_a_memory_about_themselves(user_client, user):
+    created = send(user_client, "post", "", {"content": "I play bass.", "tags": ["Music"]})
+    body = created.json()
+    assert created.status_code == 201, body
+    assert (body["subject"], body["status"], body["tags"]) == (
+        f"user:{user.pk}",
+        "approved",
+        ["music"],
+    )
+
+    url = f"/{body['id']}"
+    assert send(user_client, "get", url).json()["content"] == "I play bass."
+    updated = send(user_client, "put", url, {"content": "I play bass and drums.", "importance": 8})
+    assert (updated.json()["content"], updated.json()["importance"]) == (
+        "I play bass and drums.",
+        8,
+    )
+    assert send(user_client, "get", "/search?q=drums").json()["count"] == 1
+    assert send(user_client, "delete", url).status_code == 204
+    assert send(user_client, "get", url).status_code == 404
+    assert send(user_client, "get", "/search?q=drums").json()["count"] == 0
+
+
+def test_only_staff_add_memories_about_everyone_or_someone_else(user_client, admin_client, user):
+    refused = send(user_client, "post", "", {"content": "Luma is a fox.", "subject": "everyone"})
+    for_everyone = send(
+        admin_client, "post", "", {"content": "Luma is a fox.", "subject": "everyone"}
+    )
+    for_discord = send(admin_client, "post", "", {"content": "Pal plays.", "subject": "discord:42"})
+    for_user = send(
+        admin_client, "post", "", {"content": "Likes tea.", "subject": f"user:{user.pk}"}
+    )
+
+    assert refused.status_code == 403
+    assert for_everyone.json()["subject"] == "everyone"
+    assert for_discord.json()["subject"] == "discord:42"
+    assert for_user.json()["subject"] == f"user:{user.pk}"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"content": ""},
+        {"content": "x", "importance": 11},
+        {"content": "x", "importance": "high"},
+        {"content": "x", "tags": "music"},
+        {"content": "x", "subject": "moon"},
+    ],
+)
+def test_an_invalid_memory_gets_a_clear_4xx(admin_client, payload):
+    response = send(admin_client, "post", "", payload)
+
+    assert 400 <= response.status_code < 500
+    assert response.json()["message"]
+    assert not Memory.objects.exists()
+
+
+def test_another_users_memory_is_not_found_and_global_ones_are_read_only(user_client, other_user):
+    theirs = memory_create(content="Stranger's secret.", subject_user=other_user)
+    world = memory_create(content="The mascot is a fox.")
+
+    assert send(user_client, "get", f"/{theirs.pk}").status_code == 404
+    assert send(user_client, "delete", f"/{theirs.pk}").status_code == 404
+    assert send(user_client, "get", f"/{world.pk}").status_code == 200
+    assert send(user_client, "put", f"/{world.pk}", {"content": "Mascot: cat"}).status_code == 403
+    assert send(user_client, "delete", f"/{world.pk}").status_code == 403
+    assert Memory.objects.count() == 2
+
+
+def test_search_returns_ranked_results_with_scores_and_filters(user_client, user, other_user):
+    memory_create(content="Viewer plays chess on Sundays.", subject_user=user, importance=9)
+    memory_create(content="Chess club meets on Mondays.", importance=3, tags=["club"])
+    memory_create(content="Stranger plays chess too.", subject_user=other_user)
+    suggestion("Viewer might like chess puzzles.", subject_user=user)
+
+    ranked = send(user_client, "get", "/search?q=chess").json()
+    club = send(user_client, "get", "/search?q=chess&tags=club&subject=everyone").json()
+    pending = send(user_client, "get", "/search?q=chess&status=pending").json()
+    important = send(user_client, "get", "/search?q=chess&importance_min=6&limit=1").json()
+
+    contents = [item["memory"]["content"] for item in ranked["items"]]
+    assert "Stranger plays chess too." not in contents
+    assert contents[0] == "Viewer plays chess on Sundays."
+    assert ranked["items"][0]["score"] > ranked["items"][-1]["score"] > 0
+    assert [i["memory"]["content"] for i in club["items"]] == ["Chess club meets on Mondays."]
+    assert [i["memory"]["status"] for i in pending["items"]] == ["pending"]
+    assert (important["count"], len(important["items"])) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "offset=-1", "importance_min=0", "status=maybe", "source=x"]
+)
+def test_search_refuses_invalid_parameters(user_client, query):
+    response = send(user_client, "get", f"/search?q=chess&{query}")
+
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("Invalid request")
+
+
+def test_search_paginates(user_client):
+    for i in range(5):
+        memory_create(content=f"Song number {i} is great.", importance=i + 1)
+
+    first = send(user_client, "get", "/search?q=song&limit=2").json()
+    third = send(user_client, "get", "/search?q=song&limit=2&offset=4").json()
+
+    assert first["count"] == third["count"] == 5
+    assert len(first["items"]) == 2 and len(third["items"]) == 1
+    assert first["items"][0]["memory"]["importance"] == 5
+
+
+def test_people_see_and_review_the_suggestions_about_themselves(
+    user_client, admin_client, user, other_user
+):
+    mine = suggestion("Viewer has a cat.", subject_user=user)
+    theirs = suggestion("Stranger has a dog.", subject_user=other_user)
+    memory_create(content="Approved already.", subject_user=user)
+
+    assert [m["id"] for m in send(user_client, "get", "/suggestions").json()] == [mine.pk]
+    assert {m["id"] for m in send(admin_client, "get", "/suggestions").json()} == {
+        mine.pk,
+        theirs.pk,
+    }
+    assert send(user_client, "post", f"/{theirs.pk}/reject").status_code == 404
+    rejected = send(user_client, "post", f"/{mine.pk}/reject")
+    assert rejected.json()["status"] == "rejected"
+    again = send(user_client, "post", f"/{mine.pk}/reject")
+    assert again.status_code == 409
+
+
+def test_approving_a_suggestion_with_edits(admin_client):
+    pending = suggestion("Kai streams on fridays", importance=5)
+
+    response = send(
+        admin_client,
+        "post",
+        "/suggest",
+        {"id": pending.pk, "content": "Kai streams on Fridays at 9pm.", "tags": ["schedule"]},
+    )
+
+    body = response.json()
+    assert response.status_code == 200, body
+    assert (body["status"], body["content"], body["tags"]) == (
+        "approved",
+        "Kai streams on Fridays at 9pm.",
+        ["schedule"],
+    )
+    assert send(admin_client, "post", "/suggest", {"id": pending.pk}).status_code == 409
+
+
+def test_approving_an_update_suggestion_returns_the_revised_memory(admin_client):
+    original = memory_create(content="Kai's favourite game is Osu!")
+    update = suggestion("Kai's favourite game is now Beat Saber.", updates=original)
+
+    body = send(admin_client, "post", "/suggest", {"id": update.pk}).json()
+
+    assert (body["id"], body["content"]) == (original.pk, "Kai's favourite game is now Beat Saber.")
+    assert not Memory.objects.filter(pk=update.pk).exists()
+    assert send(admin_client, "get", "/search?q=beat+saber").json()["count"] == 1
+
+
+def test_approving_a_missing_suggestion_is_not_found(admin_client):
+    assert send(admin_client, "post", "/suggest", {"id": 999}).status_code == 404
+    assert send(admin_client, "post", "/suggest", {"content": "no id"}).status_code == 422
+
+
+def test_the_openapi_schema_lists_the_memory_endpoints(user_client):
+    paths = user_client.get("/api/openapi.json").json()["paths"]
+
+    assert {"/api/memory", "/api/memory/search", "/api/memory/suggest"} <= set(paths)
+    assert {"/api/memory/{memory_id}", "/api/memory/{memory_id}/reject"} <= set(paths)
