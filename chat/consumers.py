@@ -1,9 +1,11 @@
 """The web chat's WebSocket: one socket per open chat page.
 
-Client to server: `{"type": "send", "text": ..., "conversation_id": ...}` and
-`{"type": "stop"}`. Server to client: `user_message`, `token` (one per chunk),
-`done` (the stored reply, its sanitised Markdown as `html`, its usage and
-memories) or `error`, then `idle`.
+Client to server: `{"type": "send", "text": ..., "conversation_id": ...,
+"resend_of": optional}` and `{"type": "stop"}`. Server to client:
+`user_message`, `token` (one per chunk), `done` (the stored reply, its
+sanitised Markdown as `html`, its usage and memories) or `error`, then `idle`;
+and `conversation_updated` when another socket of the same user (another tab,
+device or server process) changed a conversation.
 """
 
 import asyncio
@@ -46,11 +48,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.stop_requested = threading.Event()
         self.reply_task: asyncio.Task[None] | None = None
+        # Every socket of one user, in any server process: the others hear when a
+        # conversation changes (another tab, another device).
+        self.user_group = f"chat.user.{user.pk}"
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "stop_requested", None) is not None:
             self.stop_requested.set()
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+
+    async def conversation_updated(self, message: dict[str, Any]) -> None:
+        """A reply was stored by another of this user's sockets."""
+        if message["sender"] != self.channel_name:
+            await self.send_json(
+                {"type": "conversation_updated", "conversation_id": message["conversation_id"]}
+            )
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -81,6 +95,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         worker = loop.run_in_executor(_reply_threads, self._run_service, content, emit)
         while (event := await outbox.get()) is not None:
             await self.send_json(event)
+            if event["type"] in {"user_message", "done"}:
+                await self.channel_layer.group_send(
+                    self.user_group,
+                    {
+                        "type": "conversation.updated",
+                        "conversation_id": event["conversation_id"],
+                        "sender": self.channel_name,
+                    },
+                )
         await worker
 
     def _run_service(self, content: dict[str, Any], emit: Any) -> None:

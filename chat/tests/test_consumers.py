@@ -96,3 +96,23 @@ async def test_the_done_event_carries_the_reply_as_sanitised_markdown(
     assert "<script" not in done["html"] and "<img" not in done["html"]
     assert "&lt;script&gt;" in done["html"]
     await communicator.disconnect()
+
+
+async def test_the_users_other_sockets_hear_that_a_conversation_changed(
+    use_deepseek, user, other_user
+):
+    speaking, listening, stranger = (
+        await connect(user),
+        await connect(user),
+        await connect(other_user),
+    )
+    await speaking.send_json_to({"type": "send", "text": "hello from tab one"})
+    events = await events_until_idle(speaking)
+    conversation_id = events[0]["conversation_id"]
+
+    heard = await listening.receive_json_from(timeout=5)
+    assert heard == {"type": "conversation_updated", "conversation_id": conversation_id}
+    assert await stranger.receive_nothing(timeout=0.3)
+    assert all(e["type"] != "conversation_updated" for e in events)
+    for communicator in (speaking, listening, stranger):
+        await communicator.disconnect()

@@ -128,6 +128,10 @@
       if (pending && pending.li) { pending.li.classList.add("failed"); pending.li.luma.failed = true; }
       showBanner(event.message, true);
       save();
+    } else if (event.type === "conversation_updated") {
+      // Another tab or device talked: refresh the list, and this chat if it is open.
+      loadConversations().catch(() => {});
+      if (!busy && event.conversation_id === conversationId) openConversation(conversationId).catch(() => {});
     } else if (event.type === "idle") {
       if (streaming) { streaming.remove(); streaming = null; }
       setBusy(false);
