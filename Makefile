@@ -31,7 +31,7 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@command -v chromium >/dev/null || { echo "Chromium is missing: the browser tests (e2e/) need it. Install it with: sudo apt-get install -y chromium"; exit 1; }
-	$(PY) -m pytest
+	VENV=$(VENV) ./scripts/test.sh
 
 lint:
 	$(VENV)/bin/ruff check .
