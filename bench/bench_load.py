@@ -1,4 +1,4 @@
-"""Load: 50 concurrent web chats over WebSockets against a streaming fake provider.
+"""Load: 50 viewers chatting at once over WebSockets against a streaming fake provider.
 
 Starts, each in its own process: a fake OpenAI-compatible server, and Luma
 under daphne on a fresh SQLite database. Then opens N WebSockets at once, each
@@ -54,8 +54,8 @@ def start_fake(reply: str, chunk_delay: float) -> tuple[subprocess.Popen, str]:
     return fake, fake.stdout.readline().strip()
 
 
-def prepare_luma(env: dict[str, str], fake_url: str) -> str:
-    """Migrate a fresh database, point the settings at the fake, return a session cookie."""
+def prepare_luma(env: dict[str, str], fake_url: str, users: int) -> list[str]:
+    """Migrate a fresh database, point the settings at the fake, return one session per user."""
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     script = f"""
 from django.contrib.auth.models import User
@@ -63,13 +63,14 @@ from django.contrib.sessions.backends.db import SessionStore
 from luma.services import runtime_settings_update
 runtime_settings_update(provider="deepseek", deepseek_api_key="sk-bench",
     deepseek_base_url="{fake_url}/v1", deepseek_model="fake-chat", memory_context_limit=8)
-user = User.objects.create_user("bench", password="bench-password-1")
-session = SessionStore()
-session["_auth_user_id"] = str(user.pk)
-session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-session["_auth_user_hash"] = user.get_session_auth_hash()
-session.create()
-print(session.session_key)
+for i in range({users}):
+    user = User.objects.create_user(f"viewer{{i}}")
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    print(session.session_key)
 """
     done = subprocess.run(
         [PY, "manage.py", "shell", "-c", script],
@@ -79,7 +80,7 @@ print(session.session_key)
         capture_output=True,
         text=True,
     )
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip().splitlines()[-users:]
 
 
 async def one_chat(port: int, cookie: str, text: str) -> dict:
@@ -167,7 +168,7 @@ def main() -> None:
     fake, fake_url = start_fake(reply, args.chunk_delay)
     server = None
     try:
-        cookie = prepare_luma(env, fake_url)
+        cookies = prepare_luma(env, fake_url, args.clients + 1)
         server = subprocess.Popen(
             [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "luma.asgi:application"],
             cwd=ROOT,
@@ -178,12 +179,12 @@ def main() -> None:
         wait_for_port(port)
         baseline = asyncio.run(direct_ttft(fake_url, args.clients))
         # One chat first: a server that has answered once is the steady state we measure.
-        warm = asyncio.run(one_chat(port, cookie, "warming up"))
+        warm = asyncio.run(one_chat(port, cookies[-1], "warming up"))
         print(f"warm-up chat: first token after {warm['ttft'] * 1000:.0f} ms")
 
         async def everyone() -> list[dict]:
             return await asyncio.gather(
-                *(one_chat(port, cookie, f"hello from chat {i}") for i in range(args.clients)),
+                *(one_chat(port, cookies[i], f"hello from chat {i}") for i in range(args.clients)),
                 return_exceptions=True,
             )
 
@@ -207,7 +208,9 @@ def main() -> None:
     print(f"clients: {args.clients}, reply: {args.words} tokens, chunk delay {args.chunk_delay}s")
     print(f"replies completed: {len(ok)}/{args.clients} in {wall:.2f}s wall")
     print(f"tokens lost: {lost}")
-    print(f"errors: {errors}" + (f" (first: {crashed[0]!r})" if crashed else ""))
+    messages = [r["error"] for r in results if isinstance(r, dict) and r["error"]]
+    first_error = repr(crashed[0]) if crashed else (messages[0] if messages else "")
+    print(f"errors: {errors}" + (f" (first: {first_error})" if first_error else ""))
     if ttfts:
         base50, base95 = percentile(baseline, 0.5), percentile(baseline, 0.95)
         p50, p95 = percentile(ttfts, 0.5), percentile(ttfts, 0.95)
