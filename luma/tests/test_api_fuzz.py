@@ -2,7 +2,9 @@
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -11,6 +13,17 @@ from schemathesis.checks import (
 )
 
 from luma.services import api_token_create
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The app is called as WSGI: stop it closing the test's database connection
+    after each request (Django's test client does the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
