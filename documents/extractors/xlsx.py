@@ -72,6 +72,8 @@ def _sheet_check(sheet: ReadOnlyWorksheet, max_rows: int) -> None:
 def cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
     if isinstance(value, float) and value.is_integer():
