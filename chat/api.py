@@ -16,12 +16,13 @@ from chat.services import (
     conversation_for_owner,
     conversation_reply,
 )
+from luma.schemas import InputSchema
 from memories.models import Memory
 
 router = Router()
 
 
-class ChatIn(Schema):
+class ChatIn(InputSchema):
     message: str = Field(..., min_length=1, max_length=settings.LUMA_MAX_MESSAGE_CHARS)
     conversation_id: int | None = None
 

@@ -151,6 +151,10 @@ def message_store_user(*, conversation: Conversation, speaker: Speaker, text: st
     text = text.strip()
     if not text:
         raise InvalidMessage("The message is empty.")
+    if "\x00" in text:
+        raise InvalidMessage(
+            "The message contains a NUL (\\x00) character, which cannot be stored."
+        )
     if len(text) > settings.LUMA_MAX_MESSAGE_CHARS:
         raise InvalidMessage(
             f"The message is too long ({len(text)} characters; the limit is "
@@ -194,7 +198,7 @@ def message_store_reply(
     message = Message.objects.create(
         conversation=conversation,
         role=Role.ASSISTANT,
-        content=text,
+        content=text.replace("\x00", ""),  # garbage from a model; no database stores it
         channel=speaker.channel,
         provider=provider,
         model=model,

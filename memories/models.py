@@ -1,7 +1,11 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.db import models
 from django.db.models import Q
 
@@ -35,7 +39,7 @@ class Memory(models.Model):
     one Discord user.
     """
 
-    content = models.TextField()
+    content = models.TextField(validators=[ProhibitNullCharactersValidator()])
     source = models.CharField(
         max_length=20, choices=MemorySource.choices, default=MemorySource.MANUAL
     )

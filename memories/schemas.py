@@ -4,6 +4,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+from luma.schemas import InputSchema
 from memories.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, MemorySource, MemoryStatus
 
 Content = Field(..., min_length=1, max_length=5000)
@@ -11,7 +12,7 @@ Importance = Field(5, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
 Tags = Field(default_factory=list, max_length=20)
 
 
-class MemoryIn(Schema):
+class MemoryIn(InputSchema):
     content: str = Content
     importance: int = Importance
     tags: list[str] = Tags
@@ -23,7 +24,7 @@ class MemoryIn(Schema):
     subject_name: str = Field("", max_length=150)
 
 
-class MemoryUpdateIn(Schema):
+class MemoryUpdateIn(InputSchema):
     content: str | None = Field(None, min_length=1, max_length=5000)
     importance: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
     tags: list[str] | None = Field(None, max_length=20)
@@ -71,7 +72,7 @@ class SearchOut(Schema):
     items: list[ScoredMemoryOut]
 
 
-class SearchFiltersIn(Schema):
+class SearchFiltersIn(InputSchema):
     q: str = Field("", max_length=1000)
     source: MemorySource | None = None
     status: Literal["approved", "pending", "rejected"] | None = None

@@ -39,7 +39,7 @@ class SuggestionAlreadyReviewed(LumaError):
 def _clean_tags(tags: Iterable[Any]) -> list[str]:
     cleaned: list[str] = []
     for tag in tags:
-        text = str(tag).strip().lower()[:50]
+        text = str(tag).replace("\x00", "").strip().lower()[:50]
         if text and text not in cleaned:
             cleaned.append(text)
     return cleaned

@@ -133,6 +133,8 @@ def test_empty_and_oversized_messages_are_refused(conversation, user, settings):
         conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="   ")
     with pytest.raises(InvalidMessage, match="too long"):
         conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="x" * 11)
+    with pytest.raises(InvalidMessage, match="NUL"):
+        conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="a\x00b")
     assert not Message.objects.exists()
 
 
@@ -192,3 +194,11 @@ def test_only_the_last_unanswered_message_can_be_resent(use_deepseek, conversati
             text="",
             resend_of=first.user_message.pk,
         )
+
+
+def test_nul_characters_in_a_model_reply_are_dropped_before_storing(
+    conversation, user, use_deepseek, openai_server
+):
+    openai_server.behaviour.reply = "Good\x00 morning"
+    done = conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="hi")
+    assert done.message.content == "Good morning"

@@ -47,6 +47,16 @@ def test_an_oversized_upload_is_refused_with_413(post_file, settings):
     assert not Document.objects.exists()
 
 
+def test_uploads_past_the_per_user_rate_are_refused_with_429(post_file, settings):
+    settings.LUMA_UPLOAD_RATE = "2/3600"
+    assert post_file("a.txt", b"One fact.").status_code == 201
+    assert post_file("b.txt", b"Another fact.").status_code == 201
+    refused = post_file("c.txt", b"A third fact.")
+    assert refused.status_code == 429
+    assert "at most 2 upload requests" in refused.json()["message"]
+    assert Document.objects.count() == 2
+
+
 def test_an_unknown_type_is_refused_with_415(post_file):
     response = post_file("photo.jpg", b"\xff\xd8\xff\xe0" + bytes(100))
     assert response.status_code == 415

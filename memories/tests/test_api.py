@@ -36,6 +36,17 @@ def test_every_endpoint_needs_a_login_or_token(method, path):
     assert response.status_code == 401
 
 
+def test_nul_characters_are_refused_with_the_field_named(user_client):
+    """PostgreSQL cannot store NUL; the API says so instead of failing with a 500."""
+    response = send(user_client, "post", "", {"content": "a\x00b"})
+    assert response.status_code == 422
+    assert "NUL" in response.content.decode() and "content" in response.content.decode()
+    tagged = send(user_client, "post", "", {"content": "ok", "tags": ["x\x00"]})
+    assert tagged.status_code == 422
+    assert send(user_client, "get", "/search?q=a%00b").status_code == 422
+    assert not Memory.objects.exists()
+
+
 def test_an_api_token_authenticates(user):
     _, token = api_token_create(user=user, name="overlay")
     memory_create(content="Luma loves foxes.")

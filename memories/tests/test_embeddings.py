@@ -32,6 +32,26 @@ def test_minilm_vectors_are_unit_length_and_closer_for_similar_sentences():
     assert vectors[0] @ vectors[1] > 0.5 > vectors[0] @ vectors[2]
 
 
+def test_a_burst_of_first_calls_loads_the_model_once(fresh_embedder, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from memories import embeddings
+
+    loads = []
+    real_init = embeddings.OnnxSentenceEmbedder.__init__
+
+    def counted_init(self, *args, **kwargs):
+        loads.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(embeddings.OnnxSentenceEmbedder, "__init__", counted_init)
+    with ThreadPoolExecutor(8) as pool:
+        loaded = list(pool.map(lambda _: embedder_get(), range(8)))
+
+    assert len(loads) == 1
+    assert all(embedder is loaded[0] for embedder in loaded)
+
+
 def test_a_model_file_with_the_wrong_checksum_is_not_loaded(settings, fresh_embedder):
     settings.LUMA_EMBEDDING_MODEL_SHA256 = "0" * 64
 

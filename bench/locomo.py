@@ -7,7 +7,7 @@ its own conversation only. recall@k is the share of a question's evidence turns
 in the top k, averaged over questions (LoCoMo's Table 3). The data and the
 numbers to beat are described in ../shared/bench/locomo/README.md.
 
-    .venv/bin/python bench/memories_locomo.py ../shared/bench/locomo/locomo_dev.json
+    .venv/bin/python bench/locomo.py ../shared/bench/locomo/locomo_dev.json
 """
 
 import argparse
