@@ -9,6 +9,7 @@ The provider's own TTFT is measured the same way (N concurrent streams straight
 to the fake server with the `openai` client); "added" compares the two.
 
     .venv/bin/python bench/bench_load.py [--clients 50] [--words 60] [--chunk-delay 0.01]
+                                         [--spread SECONDS]
 """
 
 import argparse
@@ -83,8 +84,8 @@ for i in range({users}):
     return done.stdout.strip().splitlines()[-users:]
 
 
-async def one_chat(port: int, cookie: str, text: str) -> dict:
-    started = time.perf_counter()
+async def one_chat(port: int, cookie: str, text: str, delay: float = 0.0) -> dict:
+    """One viewer: open the chat socket, wait `delay` seconds, send, read the reply."""
     first = None
     tokens: list[str] = []
     result: dict = {"error": None}
@@ -92,6 +93,7 @@ async def one_chat(port: int, cookie: str, text: str) -> dict:
     async with websockets.connect(
         f"ws://127.0.0.1:{port}/ws/chat/", additional_headers=headers
     ) as socket:
+        await asyncio.sleep(delay)
         sent = time.perf_counter()
         await socket.send(json.dumps({"type": "send", "text": text}))
         async for raw in socket:
@@ -107,16 +109,18 @@ async def one_chat(port: int, cookie: str, text: str) -> dict:
                 break
     result.update(
         ttft=(first - sent) if first else None,
-        total=time.perf_counter() - started,
+        total=time.perf_counter() - sent,
         streamed="".join(tokens),
     )
     return result
 
 
-async def direct_ttft(base_url: str, clients: int) -> list[float]:
+async def direct_ttft(base_url: str, clients: int, spread: float) -> list[float]:
+    """The provider's own TTFT, with the same number of streams on the same schedule."""
     client = openai.AsyncOpenAI(api_key="sk-bench", base_url=base_url + "/v1", max_retries=0)
 
-    async def one() -> float:
+    async def one(delay: float) -> float:
+        await asyncio.sleep(delay)
         sent = time.perf_counter()
         stream = await client.chat.completions.create(
             model="fake-chat", messages=[{"role": "user", "content": "hi"}], stream=True
@@ -127,7 +131,7 @@ async def direct_ttft(base_url: str, clients: int) -> list[float]:
                 first = time.perf_counter()
         return (first or time.perf_counter()) - sent
 
-    return list(await asyncio.gather(*(one() for _ in range(clients))))
+    return list(await asyncio.gather(*(one(spread * i / clients) for i in range(clients))))
 
 
 def wait_for_port(port: int, timeout: float = 60) -> None:
@@ -152,6 +156,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--words", type=int, default=60)
     parser.add_argument("--chunk-delay", type=float, default=0.01)
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="seconds over which the messages are sent, evenly (all sockets open at once); "
+        "0: every viewer sends at the same instant",
+    )
     args = parser.parse_args()
     reply = " ".join(f"token{i}" for i in range(args.words))
 
@@ -177,14 +188,19 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(port)
-        baseline = asyncio.run(direct_ttft(fake_url, args.clients))
+        baseline = asyncio.run(direct_ttft(fake_url, args.clients, args.spread))
         # One chat first: a server that has answered once is the steady state we measure.
         warm = asyncio.run(one_chat(port, cookies[-1], "warming up"))
         print(f"warm-up chat: first token after {warm['ttft'] * 1000:.0f} ms")
 
         async def everyone() -> list[dict]:
             return await asyncio.gather(
-                *(one_chat(port, cookies[i], f"hello from chat {i}") for i in range(args.clients)),
+                *(
+                    one_chat(
+                        port, cookies[i], f"hello from chat {i}", args.spread * i / args.clients
+                    )
+                    for i in range(args.clients)
+                ),
                 return_exceptions=True,
             )
 
@@ -205,7 +221,10 @@ def main() -> None:
     ) + len(crashed) * len(reply.split())
     ttfts = [r["ttft"] for r in ok if r["ttft"] is not None]
     totals = [r["total"] for r in ok]
-    print(f"clients: {args.clients}, reply: {args.words} tokens, chunk delay {args.chunk_delay}s")
+    print(
+        f"clients: {args.clients}, reply: {args.words} tokens, chunk delay {args.chunk_delay}s, "
+        f"messages sent over {args.spread:g}s"
+    )
     print(f"replies completed: {len(ok)}/{args.clients} in {wall:.2f}s wall")
     print(f"tokens lost: {lost}")
     messages = [r["error"] for r in results if isinstance(r, dict) and r["error"]]
