@@ -20,24 +20,16 @@ import datetime
 import logging
 import os
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="luma-bench-ingestion-"))
-os.environ["LUMA_DATA_DIR"] = str(WORK / "data")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luma.test_settings")
+from benchenv import django_setup
+
 # Embeddings are the memory's own background task, not ingestion: measured elsewhere.
 os.environ.setdefault("LUMA_EMBEDDING_SOURCE", "none")
-(WORK / "data").mkdir()
-
-import django  # noqa: E402
-
-django.setup()
+WORK = django_setup("ingestion")
 
 from django.core.files import File  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -21,22 +21,13 @@ import json
 import os
 import random
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="luma-bench-retrieval-"))
-os.environ["LUMA_DATA_DIR"] = str(WORK / "data")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luma.test_settings")
-(WORK / "data").mkdir()
+from benchenv import django_setup
 
-import django  # noqa: E402
-
-django.setup()
+django_setup("retrieval")
 
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402

@@ -12,26 +12,16 @@ numbers to beat are described in ../shared/bench/locomo/README.md.
 
 import argparse
 import json
-import os
 import re
 import statistics
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="luma-bench-locomo-"))
-os.environ["LUMA_DATA_DIR"] = str(WORK / "data")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luma.test_settings")
-(WORK / "data").mkdir()
+from benchenv import django_setup
 
-import django  # noqa: E402
-
-django.setup()
+django_setup("locomo")
 
 from django.core.management import call_command  # noqa: E402
 
