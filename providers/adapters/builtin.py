@@ -46,11 +46,11 @@ def builtin_model_path() -> Path:
 def _without_extra_buffer_types() -> Iterator[None]:
     """Load the model with llama.cpp's extra weight buffer types (AMX, repacking) off.
 
-    A native build on a CPU that advertises AMX (Sapphire Rapids and later) puts the
-    Q4_1 weights in AMX buffers, and in a virtual machine that cannot use AMX the
-    first prompt of more than one token crashes the process. `Llama` does not expose
-    the flag, so its default model parameters are swapped while it loads. For a
-    135M model the plain CPU path is as fast as the user needs.
+    On this project's machines (Xeons with AMX and AVX-512, llama-cpp-python 0.3.36
+    built natively), weights in those buffers crash the process at the first prompt
+    of more than one token; with them off the same build answers normally. `Llama`
+    does not expose the flag, so its default model parameters are swapped while it
+    loads (under the provider's lock). A 135M model needs no faster path.
     """
     import llama_cpp.llama_cpp as bindings
 
