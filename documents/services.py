@@ -10,12 +10,14 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import PureWindowsPath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from documents.chunking import Chunk, ChunkSpool, chunks_from
@@ -131,8 +133,13 @@ def document_create(
 
 
 def document_retry(*, document: Document, enqueue: bool = True) -> Document:
-    """Queue a failed document again; any other document is returned as it is."""
-    requeued = Document.objects.filter(pk=document.pk, status=DocumentStatus.FAILED).update(
+    """Queue a failed document again, or one stuck in processing (its worker died: no
+    progress for `LUMA_DOCUMENT_STALE_SECONDS`); any other document is returned as it is."""
+    stale_before = timezone.now() - timedelta(seconds=settings.LUMA_DOCUMENT_STALE_SECONDS)
+    retryable = Q(status=DocumentStatus.FAILED) | Q(
+        status=DocumentStatus.PROCESSING, updated_at__lt=stale_before
+    )
+    requeued = Document.objects.filter(retryable, pk=document.pk).update(
         status=DocumentStatus.QUEUED,
         progress=0,
         error="",

@@ -211,6 +211,9 @@ LUMA_CHAT_REPLY_THREADS = env_int("LUMA_CHAT_REPLY_THREADS", 64)
 LUMA_MAX_UPLOAD_BYTES = env_int("LUMA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 LUMA_DOCUMENT_MAX_ROWS = env_int("LUMA_DOCUMENT_MAX_ROWS", 200_000)
 LUMA_DOCUMENT_CHUNK_CHARS = env_int("LUMA_DOCUMENT_CHUNK_CHARS", 800)
+# A document "processing" with no progress for this long lost its worker: uploading
+# the same file again queues it again.
+LUMA_DOCUMENT_STALE_SECONDS = env_int("LUMA_DOCUMENT_STALE_SECONDS", 600)
 
 # Providers: seconds to wait for a model server before giving up, and the
 # Ollama endpoints tried, in order, when the configured one does not answer.

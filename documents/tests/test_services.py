@@ -1,7 +1,10 @@
 import os
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from chat.services import Speaker, conversation_reply, conversation_start
 from documents.errors import FileTooLarge, UnsupportedType
@@ -54,6 +57,23 @@ def test_the_same_content_is_not_stored_twice(upload, other_user):
     assert again.pk == first.pk
     assert Document.objects.count() == 1
     assert Memory.objects.filter(source=MemorySource.DOCUMENT).count() == 3
+
+
+def test_a_document_whose_worker_died_is_queued_again_by_a_new_upload(upload):
+    document, _ = document_create(
+        file=SimpleUploadedFile("lore.pdf", files.pdf_bytes(LORE)), name="lore.pdf", enqueue=False
+    )
+    # The worker took it, then died: no progress since.
+    Document.objects.filter(pk=document.pk).update(status=DocumentStatus.PROCESSING)
+    assert upload("lore.pdf", files.pdf_bytes(LORE)).status == DocumentStatus.PROCESSING
+
+    Document.objects.filter(pk=document.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.LUMA_DOCUMENT_STALE_SECONDS + 1)
+    )
+    again = upload("lore.pdf", files.pdf_bytes(LORE))
+
+    assert again.pk == document.pk
+    assert (again.status, again.chunk_count) == (DocumentStatus.DONE, 3)
 
 
 def test_a_failed_document_is_kept_with_its_reason_and_no_memories(upload):
