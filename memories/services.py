@@ -141,6 +141,8 @@ def _check_bulk_row(memory: Memory, position: int) -> None:
     problem = ""
     if not memory.content:
         problem = "content: This field cannot be blank."
+    elif "\x00" in memory.content:
+        problem = "content: Null characters are not allowed."
     elif not IMPORTANCE_MIN <= int(memory.importance) <= IMPORTANCE_MAX:
         problem = f"importance: must be {IMPORTANCE_MIN} to {IMPORTANCE_MAX}."
     elif memory.status not in MemoryStatus.values:

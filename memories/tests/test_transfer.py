@@ -106,6 +106,7 @@ def test_importing_next_to_existing_memories_renumbers_and_keeps_links(varied):
         ('{"content": "x", "subject_user": "ghost"}', "no user named 'ghost'"),
         ('{"content": "x", "created_at": "yesterday"}', "created_at"),
         ('{"text": "x"}', "content string"),
+        ('{"content": "a\\u0000b"}', "Null characters"),
     ],
 )
 def test_a_bad_line_imports_nothing_and_says_where(line, problem, tmp_path):
