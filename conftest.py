@@ -3,11 +3,12 @@
 from collections.abc import Iterator
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client
 
 from luma.models import RuntimeSettings
+from luma.roles import MODERATORS_GROUP
 from luma.services import runtime_settings_get, runtime_settings_update
 from providers.fakes import FakeOllamaServer, FakeOpenAIServer
 
@@ -31,6 +32,13 @@ def other_user(db) -> User:
 
 
 @pytest.fixture
+def moderator_user(db) -> User:
+    moderator = User.objects.create_user("mod", password="pw-mod-123")
+    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    return moderator
+
+
+@pytest.fixture
 def admin_user(db) -> User:
     return User.objects.create_superuser("boss", password="pw-boss-123")
 
@@ -39,6 +47,13 @@ def admin_user(db) -> User:
 def user_client(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def moderator_client(moderator_user: User) -> Client:
+    client = Client()
+    client.force_login(moderator_user)
     return client
 
 

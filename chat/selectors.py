@@ -44,14 +44,17 @@ class UsageDay:
         return sum(self.by_provider.values())
 
 
-def _replies_since(since: datetime) -> QuerySet[Message]:
-    return Message.objects.filter(role=Role.ASSISTANT, created_at__gte=since)
+def _replies_since(since: datetime, owner: AbstractBaseUser | None) -> QuerySet[Message]:
+    """Replies since `since`: to everyone, or (with `owner`) in that person's conversations."""
+    replies = Message.objects.filter(role=Role.ASSISTANT, created_at__gte=since)
+    return replies if owner is None else replies.filter(conversation__owner=owner)
 
 
-def usage_by_model(*, since: datetime) -> list[UsageRow]:
-    """Token usage of every reply since `since`, per provider and model, biggest first."""
+def usage_by_model(*, since: datetime, owner: AbstractBaseUser | None = None) -> list[UsageRow]:
+    """Token usage of every reply since `since` (or of `owner`'s conversations), per
+    provider and model, biggest first."""
     rows = (
-        _replies_since(since)
+        _replies_since(since, owner)
         .values("provider", "model")
         .annotate(
             replies=Count("pk"),
@@ -68,11 +71,12 @@ def usage_by_model(*, since: datetime) -> list[UsageRow]:
     return sorted(found, key=lambda row: row.total_tokens, reverse=True)
 
 
-def usage_by_day(*, since: datetime) -> list[UsageDay]:
-    """Tokens per day and provider since `since`, one entry for every day (zeros included)."""
+def usage_by_day(*, since: datetime, owner: AbstractBaseUser | None = None) -> list[UsageDay]:
+    """Tokens per day and provider since `since` (or in `owner`'s conversations), one entry
+    for every day (zeros included)."""
     tz = timezone.get_current_timezone()
     rows = (
-        _replies_since(since)
+        _replies_since(since, owner)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day", "provider")
         .annotate(tokens=Coalesce(Sum("prompt_tokens"), 0) + Coalesce(Sum("completion_tokens"), 0))

@@ -4,9 +4,10 @@ from django.http import HttpRequest
 
 from documents.models import Document, DocumentChunk, DocumentStatus
 from documents.services import document_delete, document_retry
+from luma.admin_site import ModeratorAccess
 
 
-class DocumentChunkInline(admin.TabularInline):
+class DocumentChunkInline(ModeratorAccess, admin.TabularInline):
     model = DocumentChunk
     fields = ["position", "location", "memory"]
     readonly_fields = fields
@@ -17,7 +18,7 @@ class DocumentChunkInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = [
         "name",
         "kind",

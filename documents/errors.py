@@ -8,6 +8,7 @@ for the person who uploaded it and never breaks the upload of another.
 |---|---|---|
 | `FileTooLarge` | 413 | the upload is over `LUMA_MAX_UPLOAD_BYTES` |
 | `EmptyFile` | 400 | the upload has no bytes |
+| `AlreadyUploadedByOther` | 409 | a viewer uploads a file someone else uploaded already |
 | `UnsupportedType` | 415 | not a PDF, XLSX, CSV, JSON or text file (judged by content) |
 | `CorruptFile` | 422 | a PDF or XLSX that its parser cannot read (e.g. truncated) |
 | `EncryptedFile` | 422 | a password-protected PDF |
@@ -32,6 +33,10 @@ class FileTooLarge(DocumentRejected):
 
 class EmptyFile(DocumentRejected):
     status_code = 400
+
+
+class AlreadyUploadedByOther(DocumentRejected):
+    status_code = 409
 
 
 class UnsupportedType(DocumentRejected):

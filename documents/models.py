@@ -63,6 +63,15 @@ class Document(models.Model):
         on_delete=models.SET_NULL,
         related_name="documents",
     )
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="private_documents",
+        help_text="A viewer's upload: its memories are about this viewer only. "
+        "Empty: about everyone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     ingested_at = models.DateTimeField(null=True, blank=True)

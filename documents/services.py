@@ -21,10 +21,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from documents.chunking import Chunk, ChunkSpool, chunks_from
-from documents.errors import DocumentRejected, EmptyFile, FileTooLarge, NoExtractableText
+from documents.errors import (
+    AlreadyUploadedByOther,
+    DocumentRejected,
+    EmptyFile,
+    FileTooLarge,
+    NoExtractableText,
+)
 from documents.extractors import detect_kind, extract
 from documents.models import Document, DocumentChunk, DocumentStatus
-from luma.errors import NotFound, PermissionDenied
+from luma.errors import NotFound
+from luma.roles import Role, role_of, role_require
+from luma.services import runtime_settings_get
 from memories import services as memory_services
 from memories.models import (
     IMPORTANCE_DEFAULT,
@@ -86,6 +94,24 @@ def _ingestion_enqueue(document: Document) -> None:
     document_ingest_task.enqueue(document.pk)
 
 
+def document_upload_allowed(*, user: AbstractBaseUser) -> bool:
+    """Moderators and the owner may upload; viewers when the owner allows it."""
+    role = role_of(user)
+    if role == Role.VIEWER:
+        return runtime_settings_get().viewer_uploads_enabled
+    return role >= Role.MODERATOR
+
+
+def document_upload_check(*, user: AbstractBaseUser) -> None:
+    """Raise `PermissionDenied` (403) unless `user` may upload documents."""
+    if not document_upload_allowed(user=user):
+        role_require(
+            user,
+            Role.MODERATOR,
+            action="upload documents here (the owner has not turned on uploads by viewers)",
+        )
+
+
 def document_create(
     *,
     file: File,
@@ -97,9 +123,12 @@ def document_create(
     """Store an upload and queue its ingestion; returns the document and whether it is new.
 
     The same content again returns the existing document (a failed one is queued
-    again). The size and the type are checked here, before anything is stored;
+    again); a viewer who uploads what someone else did gets `AlreadyUploadedByOther`
+    (409) and learns nothing of it. A viewer's document becomes memories about them
+    only. The size and the type are checked here, before anything is stored;
     everything else is checked by the ingestion.
     """
+    private = uploaded_by is not None and role_of(uploaded_by) == Role.VIEWER
     name = _name_clean(name)
     if file.size is not None:
         _size_check(file.size)
@@ -109,6 +138,8 @@ def document_create(
     _size_check(size)
     existing = Document.objects.filter(sha256=sha256).first()
     if existing is not None:
+        if private and existing.uploaded_by_id != uploaded_by.pk:
+            raise AlreadyUploadedByOther("Someone else has already uploaded this file.")
         return document_retry(document=existing, enqueue=enqueue), False
     document = Document(
         name=name,
@@ -117,6 +148,7 @@ def document_create(
         sha256=sha256,
         importance=importance,
         uploaded_by=uploaded_by,
+        subject_user=uploaded_by if private else None,
     )
     document.file.save(name, file, save=False)
     try:
@@ -189,7 +221,8 @@ def _memory_content(document: Document, chunk: Chunk) -> str:
 
 
 def _memories_create(document: Document, chunks: list[Chunk], *, embed: bool) -> list[Memory]:
-    """One approved, global memory per chunk, in a few queries (embedded later, in a task)."""
+    """One approved memory per chunk, about everyone or (a viewer's upload) about its
+    uploader, in a few queries (embedded later, in a task)."""
     return memory_services.memories_create_bulk(
         memories=[
             Memory(
@@ -199,6 +232,7 @@ def _memories_create(document: Document, chunks: list[Chunk], *, embed: bool) ->
                 importance=document.importance,
                 tags=["document"],
                 created_by=document.uploaded_by,
+                subject_user=document.subject_user,
             )
             for chunk in chunks
         ],
@@ -297,13 +331,13 @@ def document_ingest(*, document_id: int, on_progress: ProgressCallback | None = 
 
 
 def document_delete(*, document: Document, user: AbstractBaseUser | None = None) -> None:
-    """Delete a document, its chunks and their memories. Only its uploader or staff may."""
-    if user is not None and not (
-        getattr(user, "is_staff", False) or document.uploaded_by_id == user.pk
-    ):
-        raise PermissionDenied(
-            "Only the person who uploaded this document, or staff, can delete it."
-        )
+    """Delete a document, its chunks and their memories.
+
+    `user` None is the system (admin actions are checked by the admin); otherwise
+    its uploader, a moderator or the owner.
+    """
+    if user is not None and document.uploaded_by_id != user.pk:
+        role_require(user, Role.MODERATOR, action="delete documents uploaded by someone else")
     with transaction.atomic():
         locked = Document.objects.select_for_update().filter(pk=document.pk).first()
         if locked is None:

@@ -1,13 +1,14 @@
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from documents.selectors import documents_list
+from documents.selectors import documents_visible_to
+from documents.services import document_upload_allowed
+from luma.roles import Role, role_required
 from memories.models import IMPORTANCE_DEFAULT, IMPORTANCE_MAX, IMPORTANCE_MIN
 
 
-@login_required
+@role_required(Role.VIEWER, action="see documents")
 def documents_page(request: HttpRequest) -> HttpResponse:
     """The documents page: the list is rendered here; uploads, polling and deletes go
     through the documents API (`/api/documents`)."""
@@ -15,7 +16,8 @@ def documents_page(request: HttpRequest) -> HttpResponse:
         request,
         "documents/documents.html",
         {
-            "documents": documents_list()[:200],
+            "documents": documents_visible_to(user=request.user)[:200],
+            "can_upload": document_upload_allowed(user=request.user),
             "max_upload_bytes": settings.LUMA_MAX_UPLOAD_BYTES,
             "importance_range": range(IMPORTANCE_MIN, IMPORTANCE_MAX + 1),
             "importance_default": IMPORTANCE_DEFAULT,

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from luma.models import ApiToken, RuntimeSettings
+from luma.services import InvalidSettings, runtime_settings_key_check
 
 
 class RuntimeSettingsForm(forms.ModelForm):
@@ -25,6 +26,22 @@ class RuntimeSettingsForm(forms.ModelForm):
             return ""
         return entered or (self.instance.deepseek_api_key if self.instance.pk else "")
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        entered = (
+            "" if self.data.get("clear_deepseek_api_key") else self.data.get("deepseek_api_key")
+        )
+        changes = {
+            "deepseek_base_url": cleaned.get("deepseek_base_url"),
+            "deepseek_api_key": entered or None,
+        }
+        try:
+            runtime_settings_key_check(row=self.instance, changes=changes)
+        except InvalidSettings as error:
+            for field, problems in error.errors.items():
+                self.add_error(field, problems)
+        return cleaned
+
 
 @admin.register(RuntimeSettings)
 class RuntimeSettingsAdmin(admin.ModelAdmin):
@@ -32,7 +49,10 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "provider", "active_model", "key_on_file", "updated_at"]
     readonly_fields = ["current_key"]
     fieldsets = [
-        ("Provider", {"fields": ["provider", "temperature", "max_tokens"]}),
+        (
+            "Provider",
+            {"fields": ["provider", "fallback_provider", "temperature", "max_tokens"]},
+        ),
         (
             "DeepSeek",
             {
@@ -57,6 +77,7 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Roles", {"fields": ["viewer_uploads_enabled"]}),
     ]
 
     @admin.display(description="Current DeepSeek key")

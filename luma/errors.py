@@ -8,6 +8,8 @@ written for that person, an optional technical detail, and optional context
 
 from typing import Any
 
+from django.core import exceptions as django_exceptions
+
 
 class LumaError(Exception):
     status_code = 400
@@ -28,5 +30,7 @@ class NotFound(LumaError):
     status_code = 404
 
 
-class PermissionDenied(LumaError):
+class PermissionDenied(LumaError, django_exceptions.PermissionDenied):
+    """403. Also Django's own, so a page that raises it renders `403.html`."""
+
     status_code = 403

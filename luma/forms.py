@@ -33,6 +33,7 @@ class RuntimeSettingsForm(forms.ModelForm):
             "memory_context_limit",
             "memory_suggestion_threshold",
             "memory_suggestions_enabled",
+            "viewer_uploads_enabled",
         ]
         labels = {
             "deepseek_base_url": "Base URL",
@@ -42,6 +43,7 @@ class RuntimeSettingsForm(forms.ModelForm):
             "ollama_embedding_model": "Embedding model",
             "max_tokens": "Max tokens per reply",
             "memory_suggestions_enabled": "Let the AI suggest memories",
+            "viewer_uploads_enabled": "Let viewers upload documents",
         }
         widgets = {
             "provider": forms.RadioSelect,

@@ -75,6 +75,11 @@ class RuntimeSettings(models.Model):
     memory_suggestions_enabled = models.BooleanField(
         default=False, help_text="Let the model suggest memories for a person to approve."
     )
+    viewer_uploads_enabled = models.BooleanField(
+        default=False,
+        help_text="Let viewers (accounts that are neither moderators nor the owner) upload "
+        "documents; what they upload becomes memories about them only.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from luma.models import ProviderName, RuntimeSettings
+from luma.roles import Role, role_required
 from luma.schemas import InputSchema
 from luma.services import runtime_settings_get, runtime_settings_update
 
@@ -27,6 +28,7 @@ class SettingsOut(Schema):
     memory_context_limit: int
     memory_suggestion_threshold: int
     memory_suggestions_enabled: bool
+    viewer_uploads_enabled: bool
 
     @staticmethod
     def resolve_deepseek_api_key_set(row: RuntimeSettings) -> bool:
@@ -37,6 +39,8 @@ class SettingsIn(InputSchema):
     """Every field is optional: only what is sent changes.
 
     `deepseek_api_key` is write-only: send a new key to replace it, "" to clear it.
+    Changing `deepseek_base_url` while a key is stored needs the key in the same
+    request (400 otherwise): the key only goes to an address it was entered with.
     """
 
     provider: ProviderName | None = None
@@ -53,13 +57,16 @@ class SettingsIn(InputSchema):
     memory_context_limit: int | None = None
     memory_suggestion_threshold: int | None = None
     memory_suggestions_enabled: bool | None = None
+    viewer_uploads_enabled: bool | None = None
 
 
 @router.get("", response=SettingsOut, summary="Read the runtime settings (the API key masked)")
+@role_required(Role.OWNER, action="read the settings")
 def settings_read(request: HttpRequest) -> RuntimeSettings:
     return runtime_settings_get()
 
 
 @router.put("", response=SettingsOut, summary="Change runtime settings")
+@role_required(Role.OWNER, action="change the settings")
 def settings_update(request: HttpRequest, payload: SettingsIn) -> RuntimeSettings:
     return runtime_settings_update(**payload.dict(exclude_unset=True))

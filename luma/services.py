@@ -4,13 +4,14 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from luma.errors import LumaError
 from luma.models import ApiToken, ProviderName, RuntimeSettings
+from luma.roles import MODERATORS_GROUP, Role, role_of
 
 # Environment variables that seed the settings row the first time it is created.
 _ENV_SEEDS: dict[str, str] = {
@@ -28,7 +29,9 @@ _ENV_SEEDS: dict[str, str] = {
     "memory_context_limit": "MEMORY_CONTEXT_LIMIT",
     "memory_suggestion_threshold": "MEMORY_SUGGESTION_THRESHOLD",
     "memory_suggestions_enabled": "MEMORY_SUGGESTIONS_ENABLED",
+    "viewer_uploads_enabled": "VIEWER_UPLOADS_ENABLED",
 }
+_BOOLEAN_FIELDS = {"memory_suggestions_enabled", "viewer_uploads_enabled"}
 
 EDITABLE_FIELDS = tuple(_ENV_SEEDS)
 
@@ -46,7 +49,7 @@ def _seed_from_environment() -> dict[str, Any]:
         raw = os.environ.get(variable)
         if raw is None or raw == "":
             continue
-        if field == "memory_suggestions_enabled":
+        if field in _BOOLEAN_FIELDS:
             seeds[field] = raw.lower() in {"1", "true", "yes", "on"}
         else:
             seeds[field] = RuntimeSettings._meta.get_field(field).to_python(raw)
@@ -76,12 +79,34 @@ def runtime_settings_get() -> RuntimeSettings:
     return row
 
 
+def runtime_settings_key_check(*, row: RuntimeSettings, changes: dict[str, Any]) -> None:
+    """A stored key is only sent to the base URL it was entered with: moving the base
+    URL needs the key again, so a stolen session cannot redirect it silently."""
+    new_url = changes.get("deepseek_base_url")
+    if new_url is None or new_url == row.deepseek_base_url or not row.deepseek_api_key:
+        return
+    if changes.get("deepseek_api_key") is None:
+        raise InvalidSettings(
+            {
+                "deepseek_api_key": [
+                    "Enter the API key again to change the base URL: the stored key is "
+                    "only sent to the address it was entered with."
+                ]
+            }
+        )
+
+
 def runtime_settings_update(**changes: Any) -> RuntimeSettings:
-    """Validate and save changes; a value of None leaves that setting alone."""
+    """Validate and save changes; a value of None leaves that setting alone.
+
+    Raises `InvalidSettings` (400) for an unknown setting, an invalid value, or a new
+    `deepseek_base_url` without `deepseek_api_key` while a key is stored.
+    """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidSettings({name: ["Not a setting."] for name in sorted(unknown)})
     row = runtime_settings_get()
+    runtime_settings_key_check(row=row, changes=changes)
     for field, value in changes.items():
         if value is None:
             continue
@@ -132,3 +157,24 @@ def admin_ensure(*, username: str, password: str | None, password_file: Path) ->
         f"Created the admin login {username!r} with password {password!r} "
         f"(saved in {password_file})."
     )
+
+
+@transaction.atomic
+def moderator_ensure(*, username: str, password: str | None = None) -> str:
+    """Put `username` in the Moderators group, creating the account if need be; return
+    what was done, for a person. `password` is for a new account only (random if None)."""
+    User = get_user_model()
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        chosen = password or secrets.token_urlsafe(12)
+        user = User.objects.create_user(username=username, password=chosen)
+        user.groups.add(group)
+        shown = "the password you gave" if password else f"password {chosen!r}"
+        return f"Created the moderator {username!r} with {shown}."
+    if password:
+        raise LumaError(f"{username!r} exists already: --password is only for a new account.")
+    if role_of(user) == Role.OWNER:
+        return f"{username!r} is the owner (staff) and may do everything already."
+    user.groups.add(group)
+    return f"{username!r} is now a moderator."

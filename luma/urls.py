@@ -5,10 +5,6 @@ from django.urls import include, path
 from luma import views as luma_views
 from luma.api import api
 
-admin.site.site_header = "Luma administration"
-admin.site.site_title = "Luma admin"
-admin.site.index_title = "Memories, conversations and settings"
-
 urlpatterns = [
     path("", include("chat.urls")),
     path("settings/", luma_views.settings_page, name="settings"),

@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from luma.admin_site import ModeratorAccess
 from luma.errors import LumaError
 from memories.models import Memory, MemoryStatus
 from memories.services import (
@@ -33,7 +36,7 @@ def _review_each(
 
 
 @admin.register(Memory)
-class MemoryAdmin(admin.ModelAdmin):
+class MemoryAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = [
         "content_short",
         "source",
@@ -57,9 +60,18 @@ class MemoryAdmin(admin.ModelAdmin):
     actions = ["approve_suggestions", "reject_suggestions"]
     date_hierarchy = "created_at"
 
-    def save_model(self, request: HttpRequest, obj: Memory, form: object, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Memory, form: Any, change: bool) -> None:
+        """Save the form; a new status of approved or rejected goes through the review
+        service like the bulk actions, so the reviewer and the time are recorded."""
+        verdict = obj.status if change and "status" in form.changed_data else None
+        if verdict is not None:
+            obj.status = MemoryStatus.PENDING
         super().save_model(request, obj, form, change)
         memory_index_sync(memory=obj)
+        if verdict == MemoryStatus.APPROVED:
+            memory_approve(memory=obj, reviewer=request.user)
+        elif verdict == MemoryStatus.REJECTED:
+            memory_reject(memory=obj, reviewer=request.user)
 
     def delete_model(self, request: HttpRequest, obj: Memory) -> None:
         memory_delete(memory=obj)

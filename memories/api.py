@@ -75,6 +75,8 @@ def memory_search_api(request: HttpRequest, filters: Query[SearchFiltersIn]) -> 
     "/suggestions",
     response=list[MemoryOut],
     summary="Pending suggestions, newest first",
+    description="Moderators and the owner see every suggestion; a viewer those about "
+    "themself (which they may approve or reject too).",
 )
 def memory_suggestions_api(request: HttpRequest) -> list[Memory]:
     readable = memories_readable_by(user=request.user)

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from luma.errors import LumaError
+from luma.roles import Role, role_of
 from memories.embeddings import Embedder, embedder_get, vector_index_for
 from memories.models import Memory, MemoryStatus
 from memories.search_index import lexical_search
@@ -54,12 +55,12 @@ def memories_visible_to(
 
 
 def memories_readable_by(*, user: AbstractBaseUser) -> QuerySet[Memory]:
-    """Memories of any status a user may see through the API: staff see all,
-    others the global ones and those about themselves."""
-    if user.is_staff:
+    """Memories of any status a user may see through the API and pages: moderators and
+    the owner see all, viewers only those about themselves."""
+    if role_of(user) >= Role.MODERATOR:
         return Memory.objects.all()
-    return Memory.objects.filter(
-        Q(subject_user__isnull=True, subject_discord_id="") | Q(subject_user=user)
+    return (
+        Memory.objects.filter(subject_user=user) if user.is_authenticated else Memory.objects.none()
     )
 
 

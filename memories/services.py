@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from luma.errors import LumaError, PermissionDenied
+from luma.roles import Role, role_of, role_require
 from memories.embeddings import embedder_get, vector_to_bytes
 from memories.models import (
     IMPORTANCE_MAX,
@@ -268,11 +269,10 @@ def memories_mark_used(*, memories: Iterable[Memory]) -> None:
 
 def memory_subject_for(*, actor: AbstractBaseUser, subject: str) -> dict[str, Any]:
     """The subject fields for `subject` as written by `actor`: anyone may write about
-    themselves ("me"); global and other people's memories need staff."""
+    themselves ("me"); global and other people's memories need a moderator."""
     if subject == "me":
         return {"subject_user": actor, "subject_discord_id": ""}
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff may add memories about everyone or someone else.")
+    role_require(actor, Role.MODERATOR, action="add memories about everyone or someone else")
     if subject == "everyone":
         return {"subject_user": None, "subject_discord_id": ""}
     kind, _, value = subject.partition(":")
@@ -289,8 +289,8 @@ def memory_subject_for(*, actor: AbstractBaseUser, subject: str) -> dict[str, An
 
 
 def memory_ensure_editable(*, actor: AbstractBaseUser, memory: Memory) -> None:
-    """Staff may change any memory; others only the memories about themselves."""
-    if actor.is_staff or (
+    """Moderators and the owner may change any memory; viewers only those about themselves."""
+    if role_of(actor) >= Role.MODERATOR or (
         memory.subject_user_id is not None and memory.subject_user_id == actor.pk
     ):
         return

@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from luma.roles import Role, role_required
 from luma.services import runtime_settings_get
 from providers.selectors import ProviderModels, models_available
 
@@ -21,5 +22,6 @@ class ProviderModelsOut(Schema):
     response=list[ProviderModelsOut],
     summary="Every provider and the models it offers now, or why it cannot be reached",
 )
+@role_required(Role.OWNER, action="list the providers' models")
 def models_available_list(request: HttpRequest) -> list[ProviderModels]:
     return models_available(runtime_settings_get())

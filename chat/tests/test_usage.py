@@ -10,8 +10,10 @@ from chat.selectors import usage_by_day, usage_by_model
 pytestmark = pytest.mark.django_db
 
 
-def reply(*, provider: str, model: str, prompt: int, completion: int, days_ago: int = 0) -> None:
-    conversation = Conversation.objects.create()
+def reply(
+    *, provider: str, model: str, prompt: int, completion: int, days_ago: int = 0, owner=None
+) -> None:
+    conversation = Conversation.objects.create(owner=owner)
     message = Message.objects.create(
         conversation=conversation,
         role=Role.ASSISTANT,
@@ -71,12 +73,28 @@ def test_the_chart_stacks_providers_and_scales_to_a_round_number():
     assert chart.bars[0].y > chart.bars[1].y  # ollama sits on top of deepseek
 
 
-def test_the_usage_page_shows_totals(user_client):
+def test_the_usage_page_shows_totals(admin_client):
     reply(provider="deepseek", model="deepseek-chat", prompt=120, completion=30)
-    response = user_client.get("/usage/?days=7")
+    response = admin_client.get("/usage/?days=7")
     assert response.status_code == 200
     html = response.content.decode()
     assert "deepseek-chat" in html and "<svg" in html and ">150<" in html
+
+
+@pytest.mark.parametrize("client_fixture", ["user_client", "moderator_client"])
+def test_anyone_but_the_owner_sees_only_the_usage_of_their_own_chats(
+    request, client_fixture, other_user
+):
+    client = request.getfixturevalue(client_fixture)
+    me = client.get("/usage/").wsgi_request.user
+    reply(provider="deepseek", model="mine", prompt=40, completion=2, owner=me)
+    reply(provider="deepseek", model="someone-elses", prompt=900, completion=99, owner=other_user)
+    reply(provider="ollama", model="discord-channel", prompt=500, completion=5)
+
+    html = client.get("/usage/?days=7").content.decode()
+
+    assert "Your token usage" in html and "mine" in html and ">42<" in html
+    assert "someone-elses" not in html and "discord-channel" not in html
 
 
 def test_the_usage_page_falls_back_to_30_days_for_odd_ranges(user_client):

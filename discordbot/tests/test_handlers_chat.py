@@ -152,7 +152,7 @@ async def test_an_unreachable_model_server_gives_an_ephemeral_message(
     use_deepseek, alice, interaction_for
 ):
     await sync_to_async(runtime_settings_update)(
-        deepseek_base_url=f"http://127.0.0.1:{free_port()}/v1"
+        deepseek_base_url=f"http://127.0.0.1:{free_port()}/v1", deepseek_api_key="sk-test"
     )
     interaction = interaction_for(alice)
 

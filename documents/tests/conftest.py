@@ -17,11 +17,11 @@ def media_root(settings, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def upload(db, user) -> Callable[..., Document]:
-    """Store and ingest a file as the `user` fixture would (tasks run at once in tests)."""
+def upload(db, moderator_user) -> Callable[..., Document]:
+    """Store and ingest a file as a moderator would (tasks run at once in tests)."""
 
     def upload(name: str, data: bytes, **options) -> Document:
-        options.setdefault("uploaded_by", user)
+        options.setdefault("uploaded_by", moderator_user)
         document, _ = document_create(file=SimpleUploadedFile(name, data), name=name, **options)
         return document
 
@@ -29,8 +29,8 @@ def upload(db, user) -> Callable[..., Document]:
 
 
 @pytest.fixture
-def post_file(user_client: Client) -> Callable[..., object]:
-    def post_file(name: str, data: bytes, client: Client = user_client, **fields):
+def post_file(moderator_client: Client) -> Callable[..., object]:
+    def post_file(name: str, data: bytes, client: Client = moderator_client, **fields):
         return client.post("/api/documents", {"file": SimpleUploadedFile(name, data), **fields})
 
     return post_file

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from chat.services import Speaker, conversation_reply, conversation_start
-from documents.errors import FileTooLarge, UnsupportedType
+from documents.errors import AlreadyUploadedByOther, FileTooLarge, UnsupportedType
 from documents.models import Document, DocumentChunk, DocumentStatus
 from documents.selectors import document_sources_for
 from documents.services import document_create, document_delete, document_ingest
@@ -25,7 +25,7 @@ LORE = [
 ]
 
 
-def test_a_pdf_becomes_approved_global_document_memories_with_their_page(upload, user):
+def test_a_pdf_becomes_approved_global_document_memories_with_their_page(upload, moderator_user):
     document = upload("lore.pdf", files.pdf_bytes(LORE), importance=7)
     assert (document.status, document.progress, document.kind) == ("done", 100, "pdf")
     assert document.chunk_count == 3
@@ -37,7 +37,7 @@ def test_a_pdf_becomes_approved_global_document_memories_with_their_page(upload,
         MemoryStatus.APPROVED,
         7,
     )
-    assert memory.is_global and memory.created_by == user
+    assert memory.is_global and memory.created_by == moderator_user
     assert memory.content == f'From "lore.pdf" (page 2):\n{LORE[1]}'
 
 
@@ -51,12 +51,26 @@ def test_a_workbook_keeps_sheet_and_rows_for_each_chunk(upload, settings):
     assert "Day: Day 1; Game: Game 1" in document.chunks.first().memory.content
 
 
-def test_the_same_content_is_not_stored_twice(upload, other_user):
+def test_the_same_content_is_not_stored_twice(upload, admin_user):
     first = upload("lore.pdf", files.pdf_bytes(LORE))
-    again = upload("copy of lore.pdf", files.pdf_bytes(LORE), uploaded_by=other_user)
+    again = upload("copy of lore.pdf", files.pdf_bytes(LORE), uploaded_by=admin_user)
     assert again.pk == first.pk
     assert Document.objects.count() == 1
     assert Memory.objects.filter(source=MemorySource.DOCUMENT).count() == 3
+
+
+def test_a_viewers_document_becomes_memories_about_them_only(upload, user):
+    document = upload("notes.txt", b"My cat is called Miso.", uploaded_by=user)
+    memory = Memory.objects.get(document_chunk__document=document)
+    assert (document.subject_user, memory.subject_user, memory.is_global) == (user, user, False)
+
+
+def test_a_viewer_learns_nothing_of_a_file_someone_else_uploaded(upload, user):
+    upload("lore.pdf", files.pdf_bytes(LORE))
+    with pytest.raises(AlreadyUploadedByOther) as refused:
+        upload("mine.pdf", files.pdf_bytes(LORE), uploaded_by=user)
+    assert refused.value.status_code == 409 and "lore" not in refused.value.message
+    assert Document.objects.count() == 1
 
 
 def test_a_document_whose_worker_died_is_queued_again_by_a_new_upload(upload):
@@ -149,19 +163,19 @@ def test_progress_is_reported_while_processing(user):
 
 
 def test_deleting_a_document_deletes_its_memories_through_the_memory_service(
-    upload, user, django_capture_on_commit_callbacks
+    upload, moderator_user, django_capture_on_commit_callbacks
 ):
     kept = memory_create(content="Luma likes tea.")
     document = upload("lore.pdf", files.pdf_bytes(LORE))
     path = document.file.path
     with django_capture_on_commit_callbacks(execute=True):
-        document_delete(document=document, user=user)
+        document_delete(document=document, user=moderator_user)
     assert list(Memory.objects.all()) == [kept]
     assert not DocumentChunk.objects.exists()
     assert not os.path.exists(path)
 
 
-def test_only_the_uploader_or_staff_may_delete(upload, other_user, admin_user):
+def test_only_the_uploader_a_moderator_or_the_owner_may_delete(upload, other_user, admin_user):
     document = upload("lore.pdf", files.pdf_bytes(LORE))
     with pytest.raises(PermissionDenied):
         document_delete(document=document, user=other_user)

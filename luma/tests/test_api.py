@@ -9,9 +9,9 @@ SECRET = "sk-very-secret-deepseek-key-9876"
 
 
 @pytest.mark.django_db
-def test_settings_read_masks_the_key(user_client):
+def test_settings_read_masks_the_key(admin_client):
     runtime_settings_update(deepseek_api_key=SECRET)
-    response = user_client.get("/api/settings")
+    response = admin_client.get("/api/settings")
     body = response.json()
     assert response.status_code == 200
     assert body["deepseek_api_key_set"] is True
@@ -21,9 +21,9 @@ def test_settings_read_masks_the_key(user_client):
 
 
 @pytest.mark.django_db
-def test_settings_update_changes_only_what_is_sent(user_client):
+def test_settings_update_changes_only_what_is_sent(admin_client):
     runtime_settings_update(deepseek_api_key=SECRET)
-    response = user_client.put(
+    response = admin_client.put(
         "/api/settings",
         {"provider": "ollama", "temperature": 0.2},
         content_type="application/json",
@@ -36,15 +36,15 @@ def test_settings_update_changes_only_what_is_sent(user_client):
 
 
 @pytest.mark.django_db
-def test_settings_update_refuses_invalid_values_with_a_clear_message(user_client):
-    response = user_client.put("/api/settings", {"max_tokens": 0}, content_type="application/json")
+def test_settings_update_refuses_invalid_values_with_a_clear_message(admin_client):
+    response = admin_client.put("/api/settings", {"max_tokens": 0}, content_type="application/json")
     assert response.status_code == 400
     assert "max_tokens" in response.json()["message"]
 
 
 @pytest.mark.django_db
-def test_settings_update_refuses_an_unknown_provider(user_client):
-    response = user_client.put(
+def test_settings_update_refuses_an_unknown_provider(admin_client):
+    response = admin_client.put(
         "/api/settings", {"provider": "gpt5"}, content_type="application/json"
     )
     assert response.status_code == 422
@@ -58,16 +58,16 @@ def test_the_api_needs_a_login(client):
 
 
 @pytest.mark.django_db
-def test_session_writes_need_the_csrf_token(user):
+def test_session_writes_need_the_csrf_token(admin_user):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    client.force_login(admin_user)
     response = client.put("/api/settings", {"temperature": 1.0}, content_type="application/json")
     assert response.status_code in {401, 403}
 
 
 @pytest.mark.django_db
-def test_a_bearer_token_authenticates(user):
-    _, plain = api_token_create(user=user, name="overlay")
+def test_a_bearer_token_authenticates(admin_user):
+    _, plain = api_token_create(user=admin_user, name="overlay")
     client = Client()
     ok = client.get("/api/settings", headers={"authorization": f"Bearer {plain}"})
     wrong = client.get("/api/settings", headers={"authorization": "Bearer luma_nope"})

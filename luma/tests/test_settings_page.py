@@ -24,26 +24,26 @@ def form_data(**changes):
     return {key: value for key, value in data.items() if value is not None}
 
 
-def test_the_settings_page_shows_the_key_only_masked(user_client):
+def test_the_settings_page_shows_the_key_only_masked(admin_client):
     runtime_settings_update(provider="deepseek", deepseek_api_key="sk-secret-value-4321")
-    html = user_client.get("/settings/").content.decode()
+    html = admin_client.get("/settings/").content.decode()
     assert "sk-…4321" in html
     assert "sk-secret-value-4321" not in html
 
 
-def test_saving_without_a_key_keeps_the_stored_key(user_client):
+def test_saving_without_a_key_keeps_the_stored_key(admin_client):
     runtime_settings_update(deepseek_api_key="sk-secret-value-4321")
-    response = user_client.post("/settings/", form_data(temperature="0.2", deepseek_api_key=""))
+    response = admin_client.post("/settings/", form_data(temperature="0.2", deepseek_api_key=""))
     assert response.status_code == 302
     row = runtime_settings_get()
     assert row.deepseek_api_key == "sk-secret-value-4321"
     assert row.temperature == 0.2
 
 
-def test_a_new_key_replaces_the_stored_one_and_clearing_removes_it(user_client):
-    user_client.post("/settings/", form_data(deepseek_api_key="sk-new-key-000011"))
+def test_a_new_key_replaces_the_stored_one_and_clearing_removes_it(admin_client):
+    admin_client.post("/settings/", form_data(deepseek_api_key="sk-new-key-000011"))
     assert runtime_settings_get().deepseek_api_key == "sk-new-key-000011"
-    user_client.post("/settings/", form_data(clear_deepseek_api_key="on"))
+    admin_client.post("/settings/", form_data(clear_deepseek_api_key="on"))
     assert runtime_settings_get().deepseek_api_key == ""
 
 
@@ -57,9 +57,9 @@ def test_a_new_key_replaces_the_stored_one_and_clearing_removes_it(user_client):
         ("provider", "openai"),
     ],
 )
-def test_invalid_values_are_refused_next_to_their_field(user_client, field, value):
+def test_invalid_values_are_refused_next_to_their_field(admin_client, field, value):
     before = runtime_settings_get()
-    response = user_client.post("/settings/", form_data(**{field: value}))
+    response = admin_client.post("/settings/", form_data(**{field: value}))
     assert response.status_code == 200
     assert response.context["form"].errors[field]
     assert f'id="field-{field}"' in response.content.decode() or field == "provider"
@@ -67,21 +67,21 @@ def test_invalid_values_are_refused_next_to_their_field(user_client, field, valu
     assert getattr(after, field) == getattr(before, field)
 
 
-def test_suggestions_can_be_switched_on_and_off(user_client):
-    user_client.post("/settings/", form_data(memory_suggestions_enabled="on"))
+def test_suggestions_can_be_switched_on_and_off(admin_client):
+    admin_client.post("/settings/", form_data(memory_suggestions_enabled="on"))
     assert runtime_settings_get().memory_suggestions_enabled is True
-    user_client.post("/settings/", form_data())
+    admin_client.post("/settings/", form_data())
     assert runtime_settings_get().memory_suggestions_enabled is False
 
 
-def test_every_page_renders_for_a_logged_in_user(user_client):
+def test_every_page_renders_for_the_owner(admin_client):
     for url in ("/", "/memory/", "/settings/", "/usage/"):
-        response = user_client.get(url)
+        response = admin_client.get(url)
         assert response.status_code == 200, url
         assert b'aria-label="Main"' in response.content
 
 
-def test_the_chat_page_shows_the_suggestions_panel_only_when_suggestions_are_on(user_client):
-    assert b"suggestions-panel" not in user_client.get("/").content
+def test_the_chat_page_shows_the_suggestions_panel_only_when_suggestions_are_on(admin_client):
+    assert b"suggestions-panel" not in admin_client.get("/").content
     runtime_settings_update(memory_suggestions_enabled=True)
-    assert b"suggestions-panel" in user_client.get("/").content
+    assert b"suggestions-panel" in admin_client.get("/").content

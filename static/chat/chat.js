@@ -401,11 +401,13 @@
   input.addEventListener("input", autosize);
   stopButton.addEventListener("click", () => socket && socket.send(JSON.stringify({ type: "stop" })));
   $("new-chat").addEventListener("click", newChat);
-  $("upload").addEventListener("click", () => $("upload-input").click());
-  $("upload-input").addEventListener("change", (e) => {
-    for (const file of e.target.files) upload(file);
-    e.target.value = "";
-  });
+  if ($("upload")) {  // only for those who may upload
+    $("upload").addEventListener("click", () => $("upload-input").click());
+    $("upload-input").addEventListener("change", (e) => {
+      for (const file of e.target.files) upload(file);
+      e.target.value = "";
+    });
+  }
   $("toggle-sidebar").addEventListener("click", () => {
     const open = document.body.classList.toggle("sidebar-open");
     $("toggle-sidebar").setAttribute("aria-expanded", String(open));

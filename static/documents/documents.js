@@ -11,7 +11,7 @@
   const bar = document.getElementById("upload-progress");
   const message = document.getElementById("upload-message");
   const body = document.getElementById("documents-body");
-  const maxBytes = Number(form.dataset.maxBytes);
+  const maxBytes = form ? Number(form.dataset.maxBytes) : 0;  // no form: this person may not upload
   const POLL_MS = 1500;
   const KINDS = { pdf: "PDF", xlsx: "Excel workbook", csv: "CSV", json: "JSON", txt: "Text" };
   const STATUSES = { queued: "Queued", processing: "Processing", done: "Done", failed: "Failed" };
@@ -112,7 +112,7 @@
     form.reset();
   }
 
-  form.addEventListener("submit", (event) => {
+  if (form) form.addEventListener("submit", (event) => {
     event.preventDefault();
     const file = fileInput.files[0];
     if (!file) return;
