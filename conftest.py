@@ -34,7 +34,7 @@ def other_user(db) -> User:
 @pytest.fixture
 def moderator_user(db) -> User:
     moderator = User.objects.create_user("mod", password="pw-mod-123")
-    moderator.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    moderator.groups.add(Group.objects.get_or_create(name=MODERATORS_GROUP)[0])
     return moderator
 
 

@@ -38,6 +38,8 @@ _reply_threads = ThreadPoolExecutor(
 )
 
 NOT_LOGGED_IN = 4401
+# What a client may send; any logged-in account may send both, on its own conversations.
+MESSAGE_TYPES = ("send", "stop")
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):

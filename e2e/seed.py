@@ -18,16 +18,24 @@ django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
 
-from luma.services import runtime_settings_get, runtime_settings_update  # noqa: E402
+from luma.services import (  # noqa: E402
+    moderator_ensure,
+    runtime_settings_get,
+    runtime_settings_update,
+)
 from memories.models import Memory, MemorySource  # noqa: E402
 from memories.services import memory_create  # noqa: E402
 
 
-def user(username: str, password: str, staff: bool = False) -> dict[str, Any]:
+def user(
+    username: str, password: str, staff: bool = False, moderator: bool = False
+) -> dict[str, Any]:
     found = User.objects.filter(username=username).first()
     if found is None:
         create = User.objects.create_superuser if staff else User.objects.create_user
         found = create(username=username, password=password)
+    if moderator:
+        moderator_ensure(username=username)
     return {"id": found.pk}
 
 

@@ -133,3 +133,48 @@ def test_deleting_in_the_admin_removes_memories_from_search(admin_client, settin
     assert found("tea") == []
     assert not Memory.objects.exists()
     assert fts_rowids() in (set(), None)
+
+
+def change_form(memory: Memory, **changes) -> dict:
+    data = {
+        "content": memory.content,
+        "source": memory.source,
+        "status": memory.status,
+        "importance": str(memory.importance),
+        "tags": "[]",
+        "subject_discord_id": "",
+        "subject_name": "",
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("client_fixture", ["admin_client", "moderator_client"])
+@pytest.mark.parametrize("verdict", ["approved", "rejected"])
+def test_reviewing_in_the_change_form_records_the_reviewer(request, client_fixture, verdict):
+    client = request.getfixturevalue(client_fixture)
+    pending = suggestion("Kai streams on Fridays.")
+    url = reverse("admin:memories_memory_change", args=[pending.pk])
+
+    response = client.post(url, change_form(pending, status=verdict, content="Kai streams Fridays."))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    pending.refresh_from_db()
+    reviewer = client.get("/").wsgi_request.user
+    assert (pending.status, pending.content) == (verdict, "Kai streams Fridays.")
+    assert pending.reviewed_by == reviewer and pending.reviewed_at is not None
+
+
+@pytest.mark.django_db
+def test_approving_an_update_in_the_change_form_folds_it_into_the_memory(admin_client, admin_user):
+    original = memory_create(content="Kai streams on Mondays.")
+    update = memory_create(
+        content="Kai streams on Fridays now.", source=MemorySource.AI_SUGGESTED, updates=original
+    )
+    url = reverse("admin:memories_memory_change", args=[update.pk])
+
+    admin_client.post(url, {**change_form(update, status="approved"), "updates": original.pk})
+
+    original.refresh_from_db()
+    assert original.content == "Kai streams on Fridays now."
+    assert not Memory.objects.filter(pk=update.pk).exists()
