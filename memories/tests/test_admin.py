@@ -156,7 +156,9 @@ def test_reviewing_in_the_change_form_records_the_reviewer(request, client_fixtu
     pending = suggestion("Kai streams on Fridays.")
     url = reverse("admin:memories_memory_change", args=[pending.pk])
 
-    response = client.post(url, change_form(pending, status=verdict, content="Kai streams Fridays."))
+    response = client.post(
+        url, change_form(pending, status=verdict, content="Kai streams Fridays.")
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     pending.refresh_from_db()
