@@ -21,19 +21,17 @@ class RuntimeSettingsForm(forms.ModelForm):
         exclude: list[str] = []
 
     def clean_deepseek_api_key(self) -> str:
-        entered = self.cleaned_data.get("deepseek_api_key", "")
+        entered = self.instance.deepseek_api_key_entered(self.cleaned_data.get("deepseek_api_key"))
         if self.data.get("clear_deepseek_api_key"):
             return ""
         return entered or (self.instance.deepseek_api_key if self.instance.pk else "")
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        entered = (
-            "" if self.data.get("clear_deepseek_api_key") else self.data.get("deepseek_api_key")
-        )
+        typed = self.instance.deepseek_api_key_entered(self.data.get("deepseek_api_key") or None)
         changes = {
             "deepseek_base_url": cleaned.get("deepseek_base_url"),
-            "deepseek_api_key": entered or None,
+            "deepseek_api_key": "" if self.data.get("clear_deepseek_api_key") else typed,
         }
         try:
             runtime_settings_key_check(row=self.instance, changes=changes)

@@ -93,6 +93,13 @@ class RuntimeSettings(models.Model):
     def deepseek_api_key_masked(self) -> str:
         return mask_secret(self.deepseek_api_key)
 
+    def deepseek_api_key_entered(self, value: str | None) -> str | None:
+        """`value` as a new key, or None when it is none: absent, or the masked form a
+        client showed and sent back (which must never replace the real key)."""
+        if value is None or (self.deepseek_api_key and value == self.deepseek_api_key_masked):
+            return None
+        return value
+
     @property
     def active_model(self) -> str:
         return self.model_for(self.provider)

@@ -106,6 +106,7 @@ def runtime_settings_update(**changes: Any) -> RuntimeSettings:
     if unknown:
         raise InvalidSettings({name: ["Not a setting."] for name in sorted(unknown)})
     row = runtime_settings_get()
+    changes["deepseek_api_key"] = row.deepseek_api_key_entered(changes.get("deepseek_api_key"))
     runtime_settings_key_check(row=row, changes=changes)
     for field, value in changes.items():
         if value is None:

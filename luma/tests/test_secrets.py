@@ -120,3 +120,42 @@ def test_the_settings_page_and_the_admin_ask_for_the_key_too(secrets_configured,
     assert admin_form.status_code == 200
     assert "Enter the API key again" in admin_form.content.decode()
     assert runtime_settings_get().deepseek_base_url == row.deepseek_base_url
+
+
+def test_the_masked_key_sent_back_never_replaces_the_key(secrets_configured, admin_client):
+    """MineContext PR #15: a client that round-trips the masked value must not store it."""
+    masked = admin_client.get("/api/settings").json()["deepseek_api_key_masked"]
+    saved = admin_client.put("/api/settings", {"deepseek_api_key": masked, "temperature": 0.4},
+                             content_type="application/json")  # fmt: skip
+    assert saved.status_code == 200
+    assert runtime_settings_get().deepseek_api_key == DEEPSEEK_KEY
+    moved = admin_client.put(
+        "/api/settings",
+        {"deepseek_api_key": masked, "deepseek_base_url": "http://elsewhere:1/v1"},
+        content_type="application/json",
+    )
+    assert moved.status_code == 400  # the masked value is not the key entered again
+    row = runtime_settings_get()
+    admin_form = admin_client.post(
+        f"/admin/luma/runtimesettings/{row.pk}/change/",
+        {f: getattr(row, f) for f in ("provider", "deepseek_base_url", "deepseek_model",
+                                      "ollama_endpoint", "ollama_model", "ollama_embedding_model",
+                                      "temperature", "max_tokens", "persona_prompt",
+                                      "memory_context_limit", "memory_suggestion_threshold")}
+        | {"deepseek_api_key": masked, "fallback_provider": ""},
+    )  # fmt: skip
+    assert admin_form.status_code == 302
+    assert runtime_settings_get().deepseek_api_key == DEEPSEEK_KEY
+
+
+def test_a_base_url_smuggled_into_a_chat_or_model_list_request_is_ignored(
+    secrets_configured, openai_server, admin_client
+):
+    """browser-use/web-ui #168, LibreChat PR #13842: the request names no server."""
+    with FakeOpenAIServer() as attacker:
+        chat = admin_client.post("/api/chat", {"message": "hi", "base_url": attacker.base_url},
+                                 content_type="application/json")  # fmt: skip
+        admin_client.get(f"/api/models/available?base_url={attacker.base_url}")
+    assert chat.status_code == 200
+    assert attacker.requests == []
+    assert f"Bearer {DEEPSEEK_KEY}" in keys_received(openai_server)
