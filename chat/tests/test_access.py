@@ -48,7 +48,7 @@ def people(user, moderator_user, admin_user):
     return {"viewer": user, "moderator": moderator_user, "owner": admin_user}
 
 
-def test_every_message_type_has_a_row():
+async def test_every_message_type_has_a_row():
     assert {kind for kind, _, _ in TABLE} - {"settings"} == set(MESSAGE_TYPES)
 
 

@@ -102,7 +102,7 @@ TABLE = {
 }
 
 
-def test_every_slash_command_has_a_row():
+async def test_every_slash_command_has_a_row():
     tree = discord.app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
     register_commands(tree)
     assert {command.name for command in tree.get_commands()} == {
