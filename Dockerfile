@@ -12,4 +12,4 @@ COPY . .
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
 VOLUME /data
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py ensure_admin && exec daphne -b 0.0.0.0 -p 8000 luma.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py ensure_admin && exec daphne -b 0.0.0.0 -p 8000 config.asgi:application"]

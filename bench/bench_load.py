@@ -181,7 +181,7 @@ def main() -> None:
     try:
         cookies = prepare_luma(env, fake_url, args.clients + 1)
         server = subprocess.Popen(
-            [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "luma.asgi:application"],
+            [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

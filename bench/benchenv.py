@@ -15,7 +15,7 @@ def django_setup(name: str) -> Path:
     work = Path(tempfile.mkdtemp(prefix=f"luma-bench-{name}-"))
     (work / "data").mkdir()
     os.environ["LUMA_DATA_DIR"] = str(work / "data")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luma.test_settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
     import django
 
     django.setup()

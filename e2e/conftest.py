@@ -125,7 +125,7 @@ def live_luma(fake_openai: FakeOpenAIServer) -> Iterator[LiveLuma]:
     with log.open("wb") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "luma.asgi:application"],
+             "config.asgi:application"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
     seeder = subprocess.Popen(

@@ -3,7 +3,7 @@
 Every error a person may see derives from `LumaError`: it carries a message
 written for that person, an optional technical detail, and optional context
 (ids a client needs to recover, e.g. the conversation a failed reply was for).
-`luma.api` renders them once for the whole API; the chat renders them as banners.
+`config.api` renders them once for the whole API; the chat renders them as banners.
 """
 
 from typing import Any

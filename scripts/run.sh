@@ -25,4 +25,4 @@ fi
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 echo "Luma is starting on http://$HOST:$PORT/ (Ctrl+C stops it)"
-"$PY" -m daphne -b "$HOST" -p "$PORT" luma.asgi:application
+"$PY" -m daphne -b "$HOST" -p "$PORT" config.asgi:application

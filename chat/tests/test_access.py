@@ -9,7 +9,7 @@ from chat.consumers import MESSAGE_TYPES
 from chat.models import Message
 from chat.services import Speaker, conversation_start, message_store_user
 from chat.tests.test_websocket_security import session_cookie_for
-from luma.asgi import application
+from config.asgi import application
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

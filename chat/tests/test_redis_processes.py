@@ -41,7 +41,7 @@ def luma_env(tmp_path, openai_server) -> dict[str, str]:
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "luma.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": "two-process-test-" + "k" * 40,
         "LUMA_DATA_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path}/luma.sqlite3",
@@ -87,7 +87,7 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
             "127.0.0.1",
             "-p",
             str(port),
-            "luma.asgi:application",
+            "config.asgi:application",
         ],
         cwd=ROOT,
         env=env,

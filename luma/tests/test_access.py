@@ -21,9 +21,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from chat.models import Conversation
 from chat.services import conversation_start
+from config.api import api
 from documents.models import Document
 from documents.services import document_create
-from luma.api import api
 from luma.models import ApiToken
 from luma.services import api_token_create, runtime_settings_get
 from luma.tests.urlwalk import api_operations, page_urls

@@ -4,7 +4,7 @@ import re
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from luma.api import api
+from config.api import api
 
 
 def page_urls(patterns=None, prefix: str = "") -> list[str]:

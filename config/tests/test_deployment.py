@@ -48,7 +48,7 @@ def test_the_dockerfile_installs_the_pinned_requirements_and_serves_asgi():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install -r requirements.txt" in dockerfile
     assert "daphne" in dockerfile
-    assert "luma.asgi:application" in dockerfile
+    assert "config.asgi:application" in dockerfile
 
 
 def test_requirements_are_pinned():

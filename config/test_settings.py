@@ -1,4 +1,4 @@
-"""Settings for the test suite: luma.settings with a test key and fast, local parts.
+"""Settings for the test suite: config.settings with a test key and fast, local parts.
 
 `DATABASE_URL` still applies, so the same suite runs on PostgreSQL.
 """
@@ -12,7 +12,7 @@ os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.Immediat
 # Fallback endpoints are set per test; none by default so no test waits on DNS.
 os.environ.setdefault("OLLAMA_FALLBACK_ENDPOINTS", "")
 
-from luma.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -5,8 +5,14 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
+from chat.api import router as chat_router
+from documents.api import router as documents_router
 from luma.errors import LumaError
+from luma.runtime_api import router as runtime_router
 from luma.services import api_token_user
+from luma.tokens_api import router as tokens_router
+from memories.api import router as memory_router
+from providers.api import router as providers_router
 
 
 class ApiTokenAuth(HttpBearer):
@@ -51,20 +57,9 @@ def render_validation_error(request: HttpRequest, error: NinjaValidationError) -
     )
 
 
-def _add_routers() -> None:
-    from chat.api import router as chat_router
-    from documents.api import router as documents_router
-    from luma.runtime_api import router as runtime_router
-    from luma.tokens_api import router as tokens_router
-    from memories.api import router as memory_router
-    from providers.api import router as providers_router
-
-    api.add_router("/chat", chat_router, tags=["chat"])
-    api.add_router("/settings", runtime_router, tags=["settings"])
-    api.add_router("/models", providers_router, tags=["models"])
-    api.add_router("/memory", memory_router, tags=["memory"])
-    api.add_router("/tokens", tokens_router, tags=["tokens"])
-    api.add_router("/documents", documents_router, tags=["documents"])
-
-
-_add_routers()
+api.add_router("/chat", chat_router, tags=["chat"])
+api.add_router("/settings", runtime_router, tags=["settings"])
+api.add_router("/models", providers_router, tags=["models"])
+api.add_router("/memory", memory_router, tags=["memory"])
+api.add_router("/tokens", tokens_router, tags=["tokens"])
+api.add_router("/documents", documents_router, tags=["documents"])

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.api import api
 from luma import views as luma_views
-from luma.api import api
 
 urlpatterns = [
     path("", include("chat.urls")),
