@@ -2,8 +2,9 @@
 
 Client to server: `{"type": "send", "text": ..., "conversation_id": ...,
 "resend_of": optional}` and `{"type": "stop"}`. Server to client:
-`user_message`, `token` (one per chunk), `done` (the stored reply, its
-sanitised Markdown as `html`, its usage and memories) or `error`, then `idle`;
+`user_message` (the stored message), `token` (one per chunk), `done` (the
+stored reply, with `stopped`) or `error`, then `idle`; the two messages have the
+shape of `chat.schemas.MessageOut`, like the API's;
 and `conversation_updated` when another socket of the same user (another tab,
 device or server process) changed a conversation.
 """
@@ -11,31 +12,25 @@ device or server process) changed a conversation.
 import asyncio
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
-from django.db import close_old_connections
 
-from chat.markdown import markdown_to_safe_html
 from chat.models import Channel
+from chat.schemas import message_out
 from chat.services import (
-    ReplyStored,
+    ReplyEvent,
     Speaker,
     UserMessageStored,
     conversation_for_owner,
     conversation_reply_stream,
 )
 from luma.errors import LumaError
+from luma.relay import ThreadRelay
 
 logger = logging.getLogger(__name__)
-
-# Replies spend their time waiting on the model server, so each gets its own
-# thread; asyncio's default pool (cores + 4) would queue all but a few.
-_reply_threads = ThreadPoolExecutor(
-    max_workers=settings.LUMA_CHAT_REPLY_THREADS, thread_name_prefix="chat-reply"
-)
 
 NOT_LOGGED_IN = 4401
 # What a client may send; any logged-in account may send both, on its own conversations.
@@ -87,86 +82,87 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "message": f"Unknown message type {kind!r}."})
 
     async def _reply(self, content: dict[str, Any]) -> None:
-        """Run the (blocking) conversation service in a worker thread and relay its events."""
-        loop = asyncio.get_running_loop()
-        outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-        def emit(event: dict[str, Any] | None) -> None:
-            loop.call_soon_threadsafe(outbox.put_nowait, event)
-
-        worker = loop.run_in_executor(_reply_threads, self._run_service, content, emit)
-        while (event := await outbox.get()) is not None:
-            await self.send_json(event)
-            if event["type"] in {"user_message", "done"}:
-                await self.channel_layer.group_send(
-                    self.user_group,
-                    {
-                        "type": "conversation.updated",
-                        "conversation_id": event["conversation_id"],
-                        "sender": self.channel_name,
-                    },
-                )
-        await worker
-
-    def _run_service(self, content: dict[str, Any], emit: Any) -> None:
-        close_old_connections()
+        """Run the (blocking) conversation service on a reply thread and relay its events."""
         try:
-            raw_id = content.get("conversation_id")
-            conversation = conversation_for_owner(
-                owner=self.scope["user"], conversation_id=int(raw_id) if raw_id else None
-            )
-            speaker = Speaker(user=self.scope["user"], channel=Channel.WEB)
-            events = conversation_reply_stream(
-                conversation=conversation,
-                speaker=speaker,
-                text=str(content.get("text", "")),
-                should_stop=self.stop_requested.is_set,
-                resend_of=int(content["resend_of"]) if content.get("resend_of") else None,
-            )
-            for event in events:
-                emit(_as_json(event))
+            request = _SendRequest.parse(content)
+        except ValueError as error:
+            await self.send_json({"type": "error", "message": str(error)})
+            await self.send_json({"type": "idle"})
+            return
+        relay = ThreadRelay(lambda abandoned: self._events(request, abandoned))
+        try:
+            while (event := await relay.next()) is not None:
+                await self._send_event(event)
         except LumaError as error:
-            emit({"type": "error", "message": error.message, **error.context})
-        except (TypeError, ValueError):
-            emit({"type": "error", "message": "conversation_id must be a number."})
+            await self.send_json({"type": "error", "message": error.message, **error.context})
         except Exception:
             logger.exception("The chat reply failed")
-            emit({"type": "error", "message": "Something went wrong on the server. Try again."})
+            await self.send_json(
+                {"type": "error", "message": "Something went wrong on the server. Try again."}
+            )
         finally:
-            close_old_connections()
-            emit({"type": "idle"})  # ready for the next message
-            emit(None)
+            relay.abandon()
+        await self.send_json({"type": "idle"})  # ready for the next message
+
+    def _events(
+        self, request: "_SendRequest", abandoned: Callable[[], bool]
+    ) -> Iterator[dict[str, Any]]:
+        """The conversation service's events as JSON, on the reply thread (it blocks)."""
+        user = self.scope["user"]
+        conversation = conversation_for_owner(owner=user, conversation_id=request.conversation_id)
+        events = conversation_reply_stream(
+            conversation=conversation,
+            speaker=Speaker(user=user, channel=Channel.WEB),
+            text=request.text,
+            should_stop=lambda: self.stop_requested.is_set() or abandoned(),
+            resend_of=request.resend_of,
+        )
+        for event in events:
+            yield _as_json(event)
+
+    async def _send_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+        if event["type"] in {"user_message", "done"}:
+            await self.channel_layer.group_send(
+                self.user_group,
+                {
+                    "type": "conversation.updated",
+                    "conversation_id": event["conversation_id"],
+                    "sender": self.channel_name,
+                },
+            )
 
 
-def _as_json(event: object) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _SendRequest:
+    text: str
+    conversation_id: int | None
+    resend_of: int | None
+
+    @classmethod
+    def parse(cls, content: dict[str, Any]) -> "_SendRequest":
+        """Raises ValueError with a message for the person when an id is not a number."""
+        try:
+            conversation_id = (
+                int(content["conversation_id"]) if content.get("conversation_id") else None
+            )
+            resend_of = int(content["resend_of"]) if content.get("resend_of") else None
+        except (TypeError, ValueError):
+            raise ValueError("conversation_id and resend_of must be numbers.") from None
+        return cls(str(content.get("text", "")), conversation_id, resend_of)
+
+
+def _as_json(event: ReplyEvent) -> dict[str, Any]:
     if isinstance(event, str):
         return {"type": "token", "text": event}
     if isinstance(event, UserMessageStored):
-        message = event.message
-        return {
-            "type": "user_message",
-            "id": message.pk,
-            "conversation_id": message.conversation_id,
-            "content": message.content,
-        }
-    assert isinstance(event, ReplyStored)
-    reply = event.message
+        return {"type": "user_message", **_jsonable(message_out(event.message, memories=()))}
     return {
         "type": "done",
-        "id": reply.pk,
-        "conversation_id": reply.conversation_id,
-        "content": reply.content,
-        "html": markdown_to_safe_html(reply.content),
-        "provider": reply.provider,
-        "model": reply.model,
         "stopped": event.stopped,
-        "usage": {
-            "prompt_tokens": reply.prompt_tokens,
-            "completion_tokens": reply.completion_tokens,
-            "estimated": reply.usage_estimated,
-        },
-        "memories": [
-            {"id": memory.pk, "content": memory.content, "source": memory.source}
-            for memory in event.memories
-        ],
+        **_jsonable(message_out(event.message, memories=event.memories)),
     }
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "created_at": data["created_at"].isoformat()}

@@ -14,16 +14,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from chat.models import Channel, Conversation, Message, Role
+from chat.suggestions import memory_suggestions_request
 from luma.errors import LumaError, NotFound
-from luma.models import ProviderName, RuntimeSettings
+from luma.models import RuntimeSettings
 from luma.ratelimit import rate_limit_check
 from luma.services import runtime_settings_get
 from memories.models import Memory
 from memories.selectors import memories_for_prompt
 from memories.services import memories_mark_used
-from memories.suggestions import memory_suggestions_request
 from providers.base import ChatMessage, Usage, estimate_tokens, estimate_usage
 from providers.errors import ProviderError
+from providers.registry import provider_model, provider_prompt_budget
 from providers.resilience import Answering, reply_stream
 
 logger = logging.getLogger(__name__)
@@ -99,13 +100,6 @@ def conversation_for_discord_channel(*, channel_id: str, title: str = "") -> Con
     return conversation
 
 
-def _prompt_token_budget(row: RuntimeSettings) -> int:
-    """Tokens the prompt may use, leaving room for the reply."""
-    if row.provider == ProviderName.BUILTIN:
-        return max(256, settings.LUMA_BUILTIN_CONTEXT - row.max_tokens)
-    return settings.LUMA_PROMPT_TOKEN_BUDGET
-
-
 def _system_prompt(row: RuntimeSettings, speaker: Speaker, memories: list[Memory]) -> str:
     parts = [row.persona_prompt.strip(), f"You are talking with {speaker.display_name}."]
     if memories:
@@ -134,7 +128,7 @@ def prompt_build(
     *, row: RuntimeSettings, conversation: Conversation, speaker: Speaker, text: str
 ) -> tuple[list[ChatMessage], list[Memory]]:
     """The messages to send (persona, memories, history ending with `text`)."""
-    budget = _prompt_token_budget(row)
+    budget = provider_prompt_budget(row)
     memories = memories_for_prompt(
         query=text,
         user=speaker.user,
@@ -247,7 +241,7 @@ def conversation_reply_stream(
     chunks: list[str] = []
     usage: Usage | None = None
     stopped = False
-    answering = Answering(row.provider, row.active_model)
+    answering = Answering(row.provider, provider_model(row))
     try:
         stream = reply_stream(row, messages)
         for item in stream:

@@ -10,6 +10,7 @@ from chat.selectors import usage_by_day, usage_by_model
 from documents.services import document_upload_allowed
 from luma.roles import Role, role_of, role_required
 from luma.services import runtime_settings_get
+from providers.registry import provider_model
 
 USAGE_RANGES = (7, 30, 90, 365)
 
@@ -22,7 +23,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         "chat/chat.html",
         {
             "provider": row.get_provider_display(),
-            "model": row.active_model,
+            "model": provider_model(row),
             "row": row,
             "show_suggestions": row.memory_suggestions_enabled,
             "can_upload": document_upload_allowed(user=request.user),

@@ -7,20 +7,17 @@ blocks on a model server.
 """
 
 import asyncio
-import functools
 import logging
 import math
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import discord
 from channels.db import database_sync_to_async
-from django.db import close_old_connections
 
 from chat.models import Channel
+from chat.schemas import message_out
 from chat.services import (
     ReplyEvent,
     ReplyStored,
@@ -37,6 +34,7 @@ from discordbot.services import (
     suggestion_review,
 )
 from luma.errors import LumaError
+from luma.relay import ThreadRelay
 from memories.models import Memory
 from memories.services import SuggestionAlreadyReviewed
 
@@ -47,10 +45,6 @@ logger = logging.getLogger(__name__)
 EDIT_INTERVAL = 1.0
 SOMETHING_WENT_WRONG = "Something went wrong on my side. Try again in a moment."
 EPHEMERAL_LIMIT = 500  # error messages stay short
-REPLY_THREADS = 16
-# Replies spend their time waiting on the model server, so each gets a thread of
-# its own; asyncio's default pool (cores + 4) would queue all but a few.
-_reply_threads = ThreadPoolExecutor(max_workers=REPLY_THREADS, thread_name_prefix="discord-reply")
 
 
 def member_of(interaction: discord.Interaction[Any]) -> DiscordMember:
@@ -151,26 +145,14 @@ async def _quietly(action: Any) -> None:
         logger.info("Discord refused a clean-up call: %s", error)
 
 
-def _run_conversation(
-    *,
-    channel_id: str,
-    title: str,
-    speaker: Speaker,
-    text: str,
-    emit: Callable[[ReplyEvent | None], None],
-    should_stop: Callable[[], bool],
-) -> None:
-    """The conversation service, in a worker thread of its own (it blocks on the model)."""
-    close_old_connections()
-    try:
-        conversation = conversation_for_discord_channel(channel_id=channel_id, title=title)
-        for event in conversation_reply_stream(
-            conversation=conversation, speaker=speaker, text=text, should_stop=should_stop
-        ):
-            emit(event)
-    finally:
-        emit(None)
-        close_old_connections()
+def _conversation_events(
+    *, channel_id: str, title: str, speaker: Speaker, text: str, should_stop: Callable[[], bool]
+) -> Iterator[ReplyEvent]:
+    """The conversation service for this channel (on a reply thread: it blocks)."""
+    conversation = conversation_for_discord_channel(channel_id=channel_id, title=title)
+    yield from conversation_reply_stream(
+        conversation=conversation, speaker=speaker, text=text, should_stop=should_stop
+    )
 
 
 async def _stream_reply(
@@ -178,47 +160,34 @@ async def _stream_reply(
 ) -> ReplyStored | None:
     """Run the conversation for this channel and show its chunks as they come."""
     member = member_of(interaction)
-    loop = asyncio.get_running_loop()
-    events: asyncio.Queue[ReplyEvent | None] = asyncio.Queue()
-    stop = threading.Event()
-    run = functools.partial(
-        _run_conversation,
-        channel_id=str(interaction.channel_id),
-        title=channel_title(interaction),
-        speaker=Speaker(discord_id=member.discord_id, name=member.name, channel=Channel.DISCORD),
-        text=text,
-        emit=lambda event: loop.call_soon_threadsafe(events.put_nowait, event),
-        should_stop=stop.is_set,
+    speaker = Speaker(discord_id=member.discord_id, name=member.name, channel=Channel.DISCORD)
+    relay: ThreadRelay[ReplyEvent] = ThreadRelay(
+        lambda abandoned: _conversation_events(
+            channel_id=str(interaction.channel_id),
+            title=channel_title(interaction),
+            speaker=speaker,
+            text=text,
+            should_stop=abandoned,
+        )
     )
-    worker = loop.run_in_executor(_reply_threads, run)
     stored: ReplyStored | None = None
     try:
         while True:
             try:
-                timeout = writer.wait_time() if writer.pending else None
-                event = await asyncio.wait_for(events.get(), timeout)
+                event = await relay.next(writer.wait_time() if writer.pending else None)
             except TimeoutError:
                 await writer.flush()
                 continue
             if event is None:
-                break
+                return stored
             if isinstance(event, str):
                 writer.add(event)
                 if writer.wait_time() == 0:
                     await writer.flush()
             elif isinstance(event, ReplyStored):
                 stored = event
-        await worker  # raises what the service raised
     finally:
-        if not worker.done():  # Discord failed us mid-reply: let the model stop too
-            stop.set()
-            worker.add_done_callback(_log_late_failure)
-    return stored
-
-
-def _log_late_failure(worker: "asyncio.Future[None]") -> None:
-    if not worker.cancelled() and worker.exception() is not None:
-        logger.info("A reply nobody was waiting for failed: %s", worker.exception())
+        relay.abandon()  # Discord failed us mid-reply: let the model stop too
 
 
 async def handle_chat(
@@ -243,13 +212,14 @@ async def handle_chat(
     if stored is None:
         await writer.discard()
         return
-    await writer.finish(stored.message.content)
+    reply = message_out(stored.message, memories=stored.memories)
+    await writer.finish(reply["content"])
     logger.info(
-        "Replied in Discord channel %s (message %s, %s+%s tokens)",
+        "Replied in Discord channel %s (message %s, %s tokens, %s memories)",
         interaction.channel_id,
-        stored.message.pk,
-        stored.message.prompt_tokens,
-        stored.message.completion_tokens,
+        reply["id"],
+        reply["usage"]["total_tokens"],
+        len(reply["memories"]),
     )
 
 

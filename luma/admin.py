@@ -44,7 +44,7 @@ class RuntimeSettingsForm(forms.ModelForm):
 @admin.register(RuntimeSettings)
 class RuntimeSettingsAdmin(admin.ModelAdmin):
     form = RuntimeSettingsForm
-    list_display = ["__str__", "provider", "active_model", "key_on_file", "updated_at"]
+    list_display = ["__str__", "provider", "key_on_file", "updated_at"]
     readonly_fields = ["current_key"]
     fieldsets = [
         (

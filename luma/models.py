@@ -100,17 +100,6 @@ class RuntimeSettings(models.Model):
             return None
         return value
 
-    @property
-    def active_model(self) -> str:
-        return self.model_for(self.provider)
-
-    def model_for(self, provider: str) -> str:
-        return {
-            ProviderName.BUILTIN: "SmolLM2-135M-Instruct",
-            ProviderName.DEEPSEEK: self.deepseek_model,
-            ProviderName.OLLAMA: self.ollama_model,
-        }[ProviderName(provider)]
-
 
 def mask_secret(secret: str) -> str:
     """Show just enough of a secret to recognise it: `sk-…a1b2`."""

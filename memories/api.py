@@ -28,6 +28,7 @@ from memories.services import (
     memory_subject_for,
     memory_update,
 )
+from memories.subjects import subject_parse
 
 router = Router()
 
@@ -51,7 +52,7 @@ def _editable(request: HttpRequest, memory_id: int) -> Memory:
     summary="Search memories, ranked",
     description="Hybrid ranking (full-text and embeddings, weighted by importance and "
     "recency) with its score; without `q`, the most important first. `subject` is "
-    "`everyone`, `user:<id>` or `discord:<id>`; `tags` may repeat (all must match).",
+    "`me`, `everyone`, `user:<id>` or `discord:<id>`; `tags` may repeat (all must match).",
 )
 def memory_search_api(request: HttpRequest, filters: Query[SearchFiltersIn]) -> dict:
     count, items = memory_search(
@@ -61,7 +62,7 @@ def memory_search_api(request: HttpRequest, filters: Query[SearchFiltersIn]) -> 
             source=filters.source,
             status=filters.status,
             tags=tuple(filters.tags),
-            subject=filters.subject,
+            subject=subject_parse(filters.subject, me=request.user) if filters.subject else None,
             importance_min=filters.importance_min,
             importance_max=filters.importance_max,
         ),

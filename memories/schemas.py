@@ -6,6 +6,7 @@ from pydantic import Field
 
 from luma.schemas import InputSchema
 from memories.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, MemorySource, MemoryStatus
+from memories.subjects import NOTATION, subject_of
 
 Content = Field(..., min_length=1, max_length=5000)
 Importance = Field(5, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
@@ -16,11 +17,7 @@ class MemoryIn(InputSchema):
     content: str = Content
     importance: int = Importance
     tags: list[str] = Tags
-    subject: str = Field(
-        "me",
-        description='Who it is about: "me", "everyone", "user:<id>" or "discord:<id>" '
-        '(anything but "me" needs staff).',
-    )
+    subject: str = Field("me", description=f'{NOTATION} (anything but "me" needs a moderator).')
     subject_name: str = Field("", max_length=150)
 
 
@@ -51,11 +48,7 @@ class MemoryOut(Schema):
 
     @staticmethod
     def resolve_subject(memory: Memory) -> str:
-        if memory.subject_user_id is not None:
-            return f"user:{memory.subject_user_id}"
-        if memory.subject_discord_id:
-            return f"discord:{memory.subject_discord_id}"
-        return "everyone"
+        return subject_of(memory).notation
 
 
 class ScoredMemoryOut(Schema):
@@ -77,7 +70,7 @@ class SearchFiltersIn(InputSchema):
     source: MemorySource | None = None
     status: Literal["approved", "pending", "rejected"] | None = None
     tags: list[str] = Field(default_factory=list)
-    subject: str | None = None
+    subject: str | None = Field(None, description=NOTATION)
     importance_min: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
     importance_max: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
     offset: int = Field(0, ge=0, le=10_000)

@@ -22,6 +22,7 @@ from luma.roles import Role, role_of
 from memories.embeddings import Embedder, embedder_get, vector_index_for
 from memories.models import Memory, MemoryStatus
 from memories.search_index import lexical_search
+from memories.subjects import ABOUT_EVERYONE, Subject
 from providers.base import estimate_tokens
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def memories_visible_to(
     *, user: AbstractBaseUser | None = None, discord_id: str = ""
 ) -> QuerySet[Memory]:
     """Approved memories a prompt for this person may use: global ones and their own."""
-    about_them = Q(subject_user__isnull=True, subject_discord_id="")
+    about_them = ABOUT_EVERYONE
     if user is not None and user.is_authenticated:
         about_them |= Q(subject_user=user)
     if discord_id:
@@ -229,22 +230,9 @@ class MemoryFilters:
     source: str | None = None
     status: str | None = None
     tags: tuple[str, ...] = ()
-    subject: str | None = None  # "everyone", "user:<id>" or "discord:<id>"
+    subject: Subject | None = None
     importance_min: int | None = None
     importance_max: int | None = None
-
-
-def _subject_filter(subject: str) -> Q:
-    if subject == "everyone":
-        return Q(subject_user__isnull=True, subject_discord_id="")
-    kind, _, value = subject.partition(":")
-    if kind == "user" and value.isdigit():
-        return Q(subject_user_id=int(value))
-    if kind == "discord" and value:
-        return Q(subject_discord_id=value)
-    raise LumaError(
-        f"Unknown subject {subject!r}: use everyone, me, user:<id> or discord:<id>.",
-    )
 
 
 def memory_list(*, queryset: QuerySet[Memory], filters: MemoryFilters) -> QuerySet[Memory]:
@@ -256,7 +244,7 @@ def memory_list(*, queryset: QuerySet[Memory], filters: MemoryFilters) -> QueryS
         # Tags are stored lower-cased; a quoted match finds the whole tag only.
         queryset = queryset.filter(tags__icontains=f'"{tag.strip().lower()}"')
     if filters.subject:
-        queryset = queryset.filter(_subject_filter(filters.subject))
+        queryset = queryset.filter(filters.subject.memories())
     if filters.importance_min is not None:
         queryset = queryset.filter(importance__gte=filters.importance_min)
     if filters.importance_max is not None:

@@ -25,6 +25,7 @@ from memories.models import (
     MemoryStatus,
 )
 from memories.search_index import search_index_remove, search_index_write
+from memories.subjects import subject_parse
 
 logger = logging.getLogger(__name__)
 
@@ -268,24 +269,18 @@ def memories_mark_used(*, memories: Iterable[Memory]) -> None:
 
 
 def memory_subject_for(*, actor: AbstractBaseUser, subject: str) -> dict[str, Any]:
-    """The subject fields for `subject` as written by `actor`: anyone may write about
-    themselves ("me"); global and other people's memories need a moderator."""
-    if subject == "me":
-        return {"subject_user": actor, "subject_discord_id": ""}
-    role_require(actor, Role.MODERATOR, action="add memories about everyone or someone else")
-    if subject == "everyone":
-        return {"subject_user": None, "subject_discord_id": ""}
-    kind, _, value = subject.partition(":")
-    if kind == "user" and value.isdigit():
-        found = get_user_model().objects.filter(pk=int(value)).first()
+    """The subject fields of `memory_create` for `subject` as written by `actor`: anyone
+    may write about themselves ("me"); global and other people's memories need a
+    moderator. Raises `InvalidSubject` (400) or `PermissionDenied` (403)."""
+    parsed = subject_parse(subject, me=actor)
+    if parsed.user_id != actor.pk:
+        role_require(actor, Role.MODERATOR, action="add memories about everyone or someone else")
+    found = None
+    if parsed.user_id is not None:
+        found = get_user_model().objects.filter(pk=parsed.user_id).first()
         if found is None:
-            raise InvalidMemory(f"subject: no user with id {value}.")
-        return {"subject_user": found, "subject_discord_id": ""}
-    if kind == "discord" and value.isdigit():
-        return {"subject_user": None, "subject_discord_id": value}
-    raise InvalidMemory(
-        f"subject: {subject!r} is not one of me, everyone, user:<id>, discord:<id>."
-    )
+            raise InvalidMemory(f"subject: no user with id {parsed.user_id}.")
+    return {"subject_user": found, "subject_discord_id": parsed.discord_id}
 
 
 def memory_ensure_editable(*, actor: AbstractBaseUser, memory: Memory) -> None:

@@ -2,43 +2,71 @@
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from luma.models import ProviderName, RuntimeSettings
+from providers.adapters.builtin import MODEL_NAME as BUILTIN_MODEL_NAME
 from providers.adapters.builtin import BuiltinProvider
 from providers.adapters.deepseek import DeepSeekProvider
 from providers.adapters.ollama import OllamaProvider
 from providers.base import ChatOptions, Provider
 
 
-def _builtin(row: RuntimeSettings) -> Provider:
-    return BuiltinProvider()
+@dataclass(frozen=True)
+class ProviderSpec:
+    """What Luma knows of one provider: how to build it from the runtime settings, the
+    settings that are its own, the model it answers with, and its context window
+    (None: large enough for `LUMA_PROMPT_TOKEN_BUDGET`)."""
+
+    build: Callable[[RuntimeSettings], Provider]
+    fields: tuple[str, ...]
+    model: Callable[[RuntimeSettings], str]
+    context_tokens: Callable[[], int | None] = lambda: None
 
 
-def _deepseek(row: RuntimeSettings) -> Provider:
-    return DeepSeekProvider(
-        api_key=row.deepseek_api_key,
-        base_url=row.deepseek_base_url,
-        timeout=settings.LUMA_PROVIDER_TIMEOUT,
-        embedding_model=row.deepseek_model,
-    )
-
-
-def _ollama(row: RuntimeSettings) -> Provider:
-    return OllamaProvider(
-        endpoint=row.ollama_endpoint,
-        fallbacks=settings.LUMA_OLLAMA_FALLBACK_ENDPOINTS,
-        timeout=settings.LUMA_PROVIDER_TIMEOUT,
-        embedding_model=row.ollama_embedding_model,
-    )
-
-
-PROVIDERS: dict[str, Callable[[RuntimeSettings], Provider]] = {
-    ProviderName.BUILTIN: _builtin,
-    ProviderName.DEEPSEEK: _deepseek,
-    ProviderName.OLLAMA: _ollama,
+PROVIDERS: dict[str, ProviderSpec] = {
+    ProviderName.BUILTIN: ProviderSpec(
+        build=lambda row: BuiltinProvider(),
+        fields=(),
+        model=lambda row: BUILTIN_MODEL_NAME,
+        context_tokens=lambda: settings.LUMA_BUILTIN_CONTEXT,
+    ),
+    ProviderName.DEEPSEEK: ProviderSpec(
+        build=lambda row: DeepSeekProvider(
+            api_key=row.deepseek_api_key,
+            base_url=row.deepseek_base_url,
+            timeout=settings.LUMA_PROVIDER_TIMEOUT,
+            embedding_model=row.deepseek_model,
+        ),
+        fields=("deepseek_api_key", "deepseek_base_url", "deepseek_model"),
+        model=lambda row: row.deepseek_model,
+    ),
+    ProviderName.OLLAMA: ProviderSpec(
+        build=lambda row: OllamaProvider(
+            endpoint=row.ollama_endpoint,
+            fallbacks=settings.LUMA_OLLAMA_FALLBACK_ENDPOINTS,
+            timeout=settings.LUMA_PROVIDER_TIMEOUT,
+            embedding_model=row.ollama_embedding_model,
+        ),
+        fields=("ollama_endpoint", "ollama_model", "ollama_embedding_model"),
+        model=lambda row: row.ollama_model,
+    ),
 }
+
+
+def provider_model(row: RuntimeSettings, name: str | None = None) -> str:
+    """The model the provider the settings choose (or the one named) answers with."""
+    return PROVIDERS[name or row.provider].model(row)
+
+
+def provider_prompt_budget(row: RuntimeSettings) -> int:
+    """Tokens a prompt may use with the chosen provider, leaving room for the reply."""
+    context = PROVIDERS[row.provider].context_tokens()
+    if context is None:
+        return settings.LUMA_PROMPT_TOKEN_BUDGET
+    return max(256, context - row.max_tokens)
 
 
 _cache: dict[tuple[object, ...], Provider] = {}
@@ -48,21 +76,21 @@ _cache_lock = threading.Lock()
 def provider_build(row: RuntimeSettings, name: str | None = None) -> Provider:
     """The provider the settings choose (or the one named), ready to call.
 
-    Providers are reused while the settings stay the same: building an HTTP
+    Providers are reused while their own settings stay the same: building an HTTP
     client (its TLS context above all) costs more than a whole local request.
     """
     name = name or row.provider
+    spec = PROVIDERS[name]
     key = (
         name,
-        row.pk,
-        row.updated_at,
+        *(getattr(row, field) for field in spec.fields),
         settings.LUMA_PROVIDER_TIMEOUT,
         tuple(settings.LUMA_OLLAMA_FALLBACK_ENDPOINTS),
     )
     with _cache_lock:
         provider = _cache.get(key)
         if provider is None:
-            provider = PROVIDERS[name](row)
+            provider = spec.build(row)
             if len(_cache) > 16:
                 _cache.clear()
             _cache[key] = provider
@@ -73,7 +101,7 @@ def chat_options_from(
     row: RuntimeSettings, *, json_mode: bool = False, provider: str | None = None
 ) -> ChatOptions:
     return ChatOptions(
-        model=row.model_for(provider or row.provider),
+        model=provider_model(row, provider),
         temperature=row.temperature,
         max_tokens=row.max_tokens,
         json_mode=json_mode,

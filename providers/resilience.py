@@ -17,7 +17,7 @@ from django.conf import settings
 from luma.models import RuntimeSettings
 from providers.base import ChatMessage, Usage
 from providers.errors import ProviderError, ProviderTimeout
-from providers.registry import chat_options_from, provider_build
+from providers.registry import chat_options_from, provider_build, provider_model
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def reply_stream(
     if row.fallback_provider and row.fallback_provider != row.provider:
         names.append(row.fallback_provider)
     for position, name in enumerate(names):
-        answering = Answering(name, row.model_for(name), fallback=position > 0)
+        answering = Answering(name, provider_model(row, name), fallback=position > 0)
         stream = _attempts(row, name, messages, json_mode, sleep)
         try:
             first = next(stream)

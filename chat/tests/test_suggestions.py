@@ -5,10 +5,10 @@ import pytest
 
 from chat.models import Message, Role
 from chat.services import Speaker, conversation_for_owner, conversation_reply
+from chat.suggestions import MalformedSuggestions, suggestions_parse
 from luma.services import runtime_settings_update
 from memories.models import Memory, MemorySource, MemoryStatus
 from memories.services import memory_create, memory_reject
-from memories.suggestions import MalformedSuggestions, suggestions_parse
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_nothing_is_asked_when_suggestions_are_off(use_deepseek, openai_server, 
 
 
 def test_malformed_model_output_is_logged_and_skipped(suggesting, openai_server, user, caplog):
-    caplog.set_level(logging.WARNING, logger="memories.suggestions")
+    caplog.set_level(logging.WARNING, logger="chat.suggestions")
 
     reply = chat(user, openai_server, "Sure! Tofu is a lovely name for a cat.")
 
@@ -79,7 +79,7 @@ def test_malformed_model_output_is_logged_and_skipped(suggesting, openai_server,
 def test_a_failing_provider_leaves_the_reply_alone(suggesting, openai_server, user, caplog):
     reply = chat(user, openai_server, answer())
     openai_server.behaviour.status = 503
-    from memories.suggestions import memory_suggestions_from_reply
+    from chat.suggestions import memory_suggestions_from_reply
 
     assert memory_suggestions_from_reply(reply_message_id=reply.pk) == []
     assert Message.objects.filter(pk=reply.pk, role=Role.ASSISTANT).exists()

@@ -36,7 +36,6 @@ def test_defaults_are_the_builtin_model_with_suggestions_off():
     row = runtime_settings_get()
     assert row.provider == "builtin"
     assert row.memory_suggestions_enabled is False
-    assert row.active_model == "SmolLM2-135M-Instruct"
 
 
 @pytest.mark.django_db

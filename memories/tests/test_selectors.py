@@ -15,6 +15,7 @@ from memories.services import (
     memory_reject,
     memory_update,
 )
+from memories.subjects import Subject
 from memories.tests.conftest import fts_rowids
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +162,7 @@ def test_search_filters_and_paginates(remember, user, lexical_only):
     everyone, _ = memory_search(
         queryset=Memory.objects,
         query="",
-        filters=MemoryFilters(subject="everyone", source="manual"),
+        filters=MemoryFilters(subject=Subject(), source="manual"),
         offset=0,
         limit=10,
     )

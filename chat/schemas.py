@@ -1,0 +1,99 @@
+"""How a chat message looks on every surface: one shape, `MessageOut`.
+
+The API's history and `POST /api/chat`, the WebSocket's `user_message` and `done`
+events and the Discord bot all serialise a message with `message_out`.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from ninja import Schema
+from pydantic import Field
+
+from chat.markdown import markdown_to_safe_html
+from chat.models import Message, Role
+from luma.schemas import InputSchema
+from memories.models import Memory
+
+
+class ChatIn(InputSchema):
+    message: str = Field(..., min_length=1, max_length=settings.LUMA_MAX_MESSAGE_CHARS)
+    conversation_id: int | None = None
+
+
+class UsageOut(Schema):
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+    estimated: bool = Field(description="The provider reported no usage: the counts are estimates")
+
+
+class UsedMemoryOut(Schema):
+    id: int
+    content: str
+    source: str
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    author_name: str
+    provider: str
+    model: str
+    created_at: datetime
+    html: str = Field(
+        description="An assistant reply's Markdown as sanitised HTML; empty otherwise"
+    )
+    usage: UsageOut | None = Field(description="A reply's tokens; null for a person's message")
+    memories: list[UsedMemoryOut] = Field(description="The memories a reply used")
+
+
+class ChatOut(MessageOut):
+    """The reply, and the message it answers. `message_id`, `reply` and `memory_ids`
+    repeat `id`, `content` and the memories' ids, as version 1 of the API had them."""
+
+    user_message_id: int
+    message_id: int
+    reply: str
+    memory_ids: list[int]
+
+
+class ConversationOut(Schema):
+    id: int
+    title: str
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def message_out(message: Message, *, memories: Iterable[Memory] | None = None) -> dict[str, Any]:
+    """`message` as `MessageOut` data. `memories`: those a reply used, when known
+    (a reply just stored); otherwise they are read from the database."""
+    reply = message.role == Role.ASSISTANT
+    used = list(memories if memories is not None else message.memories_used.all())
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "role": message.role,
+        "content": message.content,
+        "author_name": message.author_name,
+        "provider": message.provider,
+        "model": message.model,
+        "created_at": message.created_at,
+        "html": markdown_to_safe_html(message.content) if reply else "",
+        "usage": _usage(message) if reply else None,
+        "memories": [{"id": m.pk, "content": m.content, "source": m.source} for m in used],
+    }
+
+
+def _usage(message: Message) -> dict[str, Any]:
+    return {
+        "prompt_tokens": message.prompt_tokens,
+        "completion_tokens": message.completion_tokens,
+        "total_tokens": message.total_tokens,
+        "estimated": message.usage_estimated,
+    }
