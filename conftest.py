@@ -10,7 +10,7 @@ from django.test import Client
 from luma.models import RuntimeSettings
 from luma.roles import MODERATORS_GROUP
 from luma.services import runtime_settings_get, runtime_settings_update
-from providers.fakes import FakeOllamaServer, FakeOpenAIServer
+from providers.testing.fakes import FakeOllamaServer, FakeOpenAIServer
 
 
 @pytest.fixture(autouse=True)

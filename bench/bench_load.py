@@ -41,7 +41,7 @@ def start_fake(reply: str, chunk_delay: float) -> tuple[subprocess.Popen, str]:
         [
             PY,
             "-m",
-            "providers.fakes",
+            "providers.testing.fakes",
             "openai",
             "--reply",
             reply,
@@ -146,7 +146,7 @@ def wait_for_port(port: int, timeout: float = 60) -> None:
 
 def free_port() -> int:
     sys.path.insert(0, str(ROOT))
-    from providers.fakes import free_port as pick
+    from providers.testing.fakes import free_port as pick
 
     return pick()
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from providers.fakes import FakeBehaviour, FakeOllamaServer, FakeOpenAIServer, free_port
+from providers.testing.fakes import FakeBehaviour, FakeOllamaServer, FakeOpenAIServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 USERNAME, PASSWORD = "streamer", "pw-streamer-123"

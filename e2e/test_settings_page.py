@@ -4,7 +4,7 @@ the masked key and refused values."""
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import LiveLuma
-from providers.fakes import FakeOllamaServer
+from providers.testing.fakes import FakeOllamaServer
 
 
 def section(page: Page, provider: str):

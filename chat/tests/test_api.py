@@ -2,7 +2,7 @@ import pytest
 
 from chat.models import Conversation, Message, Role
 from luma.services import runtime_settings_update
-from providers.fakes import free_port
+from providers.testing.fakes import free_port
 
 
 def post_chat(client, **payload):

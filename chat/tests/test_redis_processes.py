@@ -18,7 +18,7 @@ import pytest
 import redis
 import websockets
 
-from providers.fakes import free_port
+from providers.testing.fakes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")

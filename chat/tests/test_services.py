@@ -13,7 +13,7 @@ from chat.services import (
 from luma.services import runtime_settings_update
 from memories.services import memory_create
 from providers.errors import ProviderAuthError, ProviderError, ProviderUnavailable
-from providers.fakes import free_port
+from providers.testing.fakes import free_port
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from discordbot.handlers import handle_chat
 from discordbot.tests.fakes import FakeChannel
 from luma.services import runtime_settings_update
 from memories.services import memory_create
-from providers.fakes import free_port
+from providers.testing.fakes import free_port
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 from chat.services import Speaker, conversation_reply, conversation_start
 from documents.errors import AlreadyUploadedByOther, FileTooLarge, UnsupportedType
 from documents.models import Document, DocumentChunk, DocumentStatus
-from documents.selectors import document_sources_for
 from documents.services import document_create, document_delete, document_ingest
 from documents.tests import files
 from luma.errors import PermissionDenied
@@ -197,21 +196,6 @@ def test_a_document_deleted_while_processing_leaves_no_memories(user):
     assert not Document.objects.exists()
 
 
-def test_sources_say_which_document_and_where(upload):
-    document = upload("lore.pdf", files.pdf_bytes(LORE))
-    other = memory_create(content="Luma likes tea.")
-    chunk = document.chunks.get(page=2)
-    sources = document_sources_for(memories=[chunk.memory, other])
-    assert list(sources) == [chunk.memory_id]
-    source = sources[chunk.memory_id]
-    assert (source.document_id, source.document_name, source.location, source.page) == (
-        document.pk,
-        "lore.pdf",
-        "page 2",
-        2,
-    )
-
-
 def test_a_fact_only_in_an_uploaded_document_reaches_the_prompt(
     upload, use_deepseek, openai_server, user
 ):
@@ -235,5 +219,5 @@ def test_a_fact_only_in_an_uploaded_document_reaches_the_prompt(
     system = openai_server.requests[-1]["json"]["messages"][0]["content"]
     assert "ORBIT-7731" in system
     assert 'From "sponsor-brief.pdf" (page 2)' in system
-    sources = document_sources_for(memories=done.memories)
-    assert any(s.document_name == "sponsor-brief.pdf" and s.page == 2 for s in sources.values())
+    chunk = DocumentChunk.objects.get(document__name="sponsor-brief.pdf", page=2)
+    assert chunk.memory in done.memories

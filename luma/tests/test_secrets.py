@@ -8,7 +8,7 @@ from chat.services import Speaker, conversation_for_owner, conversation_reply
 from luma.services import runtime_settings_get, runtime_settings_update
 from luma.tests.urlwalk import api_operations, page_urls
 from providers.errors import ProviderError
-from providers.fakes import FakeOpenAIServer
+from providers.testing.fakes import FakeOpenAIServer
 
 DEEPSEEK_KEY = "sk-never-show-this-0123456789abcdef"
 DISCORD_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.never-show.this-discord-token"

@@ -1,7 +1,7 @@
 import pytest
 
 from luma.services import runtime_settings_update
-from providers.fakes import free_port
+from providers.testing.fakes import free_port
 
 
 def by_provider(response) -> dict:

@@ -9,7 +9,7 @@ from providers.errors import (
     ProviderUnavailable,
     UnknownModel,
 )
-from providers.fakes import FakeBehaviour, FakeOpenAIServer, free_port
+from providers.testing.fakes import FakeBehaviour, FakeOpenAIServer, free_port
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 

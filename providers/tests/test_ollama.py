@@ -3,7 +3,7 @@ import pytest
 from providers.adapters.ollama import OllamaProvider, ollama_find_endpoint
 from providers.base import ChatOptions, Usage
 from providers.errors import MalformedResponse, ProviderTimeout, ProviderUnavailable, UnknownModel
-from providers.fakes import FakeBehaviour, FakeOllamaServer, free_port
+from providers.testing.fakes import FakeBehaviour, FakeOllamaServer, free_port
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 

@@ -8,8 +8,8 @@ from providers.errors import (
     ProviderServerError,
     ProviderUnavailable,
 )
-from providers.fakes import FakeBehaviour, FakeOpenAIServer, free_port
 from providers.resilience import Answering, reply_stream
+from providers.testing.fakes import FakeBehaviour, FakeOpenAIServer, free_port
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

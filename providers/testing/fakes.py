@@ -588,7 +588,7 @@ class FakeOllamaServer(FakeServer):
 
 
 def main() -> None:
-    """Serve a fake until killed: `python -m providers.fakes openai --reply "Hi"`.
+    """Serve a fake until killed: `python -m providers.testing.fakes openai --reply "Hi"`.
 
     Prints the server's URL on the first line, for scripts and benchmarks.
     """

@@ -1,0 +1,1 @@
+"""Test doubles for the providers: local servers speaking the OpenAI and Ollama wire protocols."""
