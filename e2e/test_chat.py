@@ -5,7 +5,8 @@ import re
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import PASSWORD, USERNAME, LiveLuma
-from providers.fakes import FakeOpenAIServer
+from e2e.test_documents import RECORD_FORM_FIELDS
+from providers.testing.fakes import FakeOpenAIServer
 
 
 def send(page: Page, text: str) -> None:
@@ -57,9 +58,13 @@ def test_a_reply_streams_in_and_the_history_survives_a_reload(
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
     expect(page.locator("#conversation-list")).to_contain_text("Hello Luma, are you streaming?")
 
+    streamed_meta = reply.locator(".meta").inner_text()
+    assert "0 tokens" not in streamed_meta
     page.reload()
     expect(page.locator("#messages .message.user")).to_have_text("Hello Luma, are you streaming?")
     expect(assistant_messages(page).first.locator("strong")).to_have_text("works")
+    page.wait_for_load_state("networkidle")  # the server's copy has replaced the stored one
+    expect(assistant_messages(page).first.locator(".meta")).to_have_text(streamed_meta)
     current = page.locator("#conversation-list button[aria-current='true']")
     expect(current).to_have_text("Hello Luma, are you streaming?")
 
@@ -175,15 +180,19 @@ def test_the_upload_button_posts_to_the_documents_api_and_reports_the_outcome(
 ) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("Luma's favourite colour is teal.\n")
+    page.add_init_script(RECORD_FORM_FIELDS)
     page.goto("/")
     page.get_by_role("button", name="+ New chat").click()
     composer = page.locator("#composer")
     upload, box = composer.get_by_role("button", name="Upload"), composer.locator("textarea")
     assert upload.bounding_box()["height"] == box.bounding_box()["height"]
+    send(page, "Here comes my file")  # within a conversation, still no conversation is posted
+    expect(assistant_messages(page)).to_have_count(1)
     with page.expect_request(lambda r: r.url.endswith("/api/documents") and r.method == "POST"):
         with page.expect_file_chooser() as chooser:
             upload.click()
         chooser.value.set_files(str(notes))
+    assert page.evaluate("window.formFields") == ["file"]  # the upload API takes no conversation_id
     item = page.locator("#messages .message.document")
     expect(item).to_contain_text("notes.txt")
     expect(item).to_contain_text(re.compile(r"notes\.txt: done · \d+ chunk"), timeout=15_000)

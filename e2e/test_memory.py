@@ -31,6 +31,16 @@ def test_a_suggestion_is_approved_from_the_chat_side_panel(page: Page, live_luma
     stored = live_luma.seed("memory_get", memory_id=edited["id"])
     assert (stored["status"], stored["content"]) == ("approved", "The streamer likes the rain.")
 
+    rejected = live_luma.seed(
+        "suggestion", content="The streamer hates Mondays.", subject_username=USERNAME
+    )  # fmt: skip
+    page.reload()
+    mondays = panel.locator(f".suggestion[data-id='{rejected['id']}']")
+    mondays.get_by_role("button", name="Reject").click()
+    expect(mondays).to_have_count(0)
+    expect(panel.locator("#suggestions-empty")).to_be_visible()
+    assert live_luma.seed("memory_get", memory_id=rejected["id"])["status"] == "rejected"
+
 
 def test_the_memory_panel_searches_edits_and_deletes(page: Page, live_luma: LiveLuma) -> None:
     made = [
@@ -90,6 +100,61 @@ def test_pending_suggestions_can_be_reviewed_in_bulk_in_the_panel(
     expect(pending.locator(".memory", has_text="Bulk fact")).to_have_count(0)
     for made in (first, second):
         assert live_luma.seed("memory_get", memory_id=made["id"])["status"] == "rejected"
+
+
+def test_a_suggestion_is_approved_edited_or_rejected_one_by_one_in_the_panel(
+    page: Page, live_luma: LiveLuma
+) -> None:
+    kept = live_luma.seed("suggestion", content="Single fact: Luma likes tea.", tags=["drinks"])
+    fixed = live_luma.seed("suggestion", content="Single fact: Luma likes cofee.")
+    dropped = live_luma.seed("suggestion", content="Single fact: Luma hates tea.")
+    page.goto("/memory/")
+    pending = page.locator("#suggestion-list")
+    count = page.locator("#suggestion-count")
+    expect(pending.locator(".memory.pending", has_text="Single fact")).to_have_count(3)
+    expect(pending.locator(f".memory[data-id='{kept['id']}']")).to_contain_text("#drinks")
+
+    pending.locator(f".memory[data-id='{kept['id']}']").get_by_role(
+        "button", name="Approve"
+    ).click()
+    expect(pending.locator(f".memory[data-id='{kept['id']}']")).to_have_count(0)
+
+    coffee = pending.locator(f".memory[data-id='{fixed['id']}']")
+    coffee.get_by_role("button", name="Edit").click()
+    coffee.get_by_role("button", name="Cancel").click()
+    expect(coffee.locator(".content")).to_have_text("Single fact: Luma likes cofee.")
+    coffee.get_by_role("button", name="Edit").click()
+    coffee.get_by_label("Memory text").fill("Single fact: Luma likes coffee.")
+    coffee.get_by_label("Importance").fill("8")
+    coffee.get_by_role("button", name="Save & approve").click()
+    expect(coffee).to_have_count(0)
+
+    pending.locator(f".memory[data-id='{dropped['id']}']").get_by_role(
+        "button", name="Reject"
+    ).click()
+    expect(pending.locator(".memory", has_text="Single fact")).to_have_count(0)
+    expect(count).to_have_text(str(pending.locator(".memory").count()))
+    assert live_luma.seed("memory_get", memory_id=kept["id"])["status"] == "approved"
+    stored = live_luma.seed("memory_get", memory_id=fixed["id"])
+    assert (stored["status"], stored["content"]) == ("approved", "Single fact: Luma likes coffee.")
+    assert live_luma.seed("memory_get", memory_id=dropped["id"])["status"] == "rejected"
+    page.get_by_label("Search").fill("Single fact")  # approved ones join the memories
+    expect(page.locator("#memory-list")).to_contain_text("Luma likes coffee.")
+
+
+def test_selected_suggestions_are_approved_in_bulk(page: Page, live_luma: LiveLuma) -> None:
+    made = [live_luma.seed("suggestion", content=f"Approved in bulk number {n}.") for n in (1, 2)]
+    page.goto("/memory/")
+    pending = page.locator("#suggestion-list")
+    expect(page.get_by_role("button", name="Approve selected")).to_be_disabled()
+    page.get_by_label("Select all").check()
+    expect(pending.locator(".pick:not(:checked)")).to_have_count(0)
+    page.get_by_role("button", name="Approve selected").click()
+    expect(pending.locator(".memory", has_text="Approved in bulk")).to_have_count(0)
+    expect(page.locator("#no-suggestions")).to_be_visible()
+    expect(page.locator("#suggestion-count")).to_have_text("0")
+    for memory in made:
+        assert live_luma.seed("memory_get", memory_id=memory["id"])["status"] == "approved"
 
 
 def test_a_suggestion_from_the_conversation_appears_beside_the_chat(

@@ -3,6 +3,8 @@
 // reconciles with the server. Model output is set as text while it streams;
 // finished replies use the HTML the server rendered from Markdown and
 // sanitised (chat/markdown.py), never HTML built here from model output.
+// Beside it, upload-button.js adds document lines through Luma.chat, and
+// suggestion-panel.js hears of finished replies through a "luma:reply" event.
 (function () {
   "use strict";
   const { api, el, itemsOf } = window.Luma;
@@ -12,7 +14,6 @@
   const $ = (id) => document.getElementById(id);
   const list = $("messages"), input = $("input"), sendButton = $("send"), stopButton = $("stop");
   const banner = $("banner"), typing = $("typing"), conversations = $("conversation-list");
-  const suggestionList = $("suggestions");
 
   let socket = null, conversationId = null, streaming = null, pending = null, busy = false;
   let queued = null; // a message waiting for the socket to open
@@ -118,7 +119,7 @@
       pending = null;
       save();
       loadConversations().catch(() => {}); // most recent first
-      refreshSuggestionsSoon();
+      document.dispatchEvent(new CustomEvent("luma:reply"));
     } else if (event.type === "error") {
       if (streaming) { streaming.remove(); streaming = null; }
       if (event.conversation_id && conversationId !== event.conversation_id) {
@@ -187,7 +188,7 @@
     if (m.role !== "assistant") return { role: m.role, content: m.content };
     return {
       role: "assistant", content: m.content, html: m.html, memories: m.memories,
-      meta: usageMeta({ model: m.model, usage: m }),
+      meta: usageMeta(m),
     };
   }
 
@@ -251,134 +252,6 @@
     input.focus();
   }
 
-  // ---- uploads -----------------------------------------------------------
-
-  const TERMINAL = new Set(["ready", "done", "processed", "complete", "completed", "failed", "error", "rejected"]);
-
-  function docLine(li, text, failed) {
-    li.luma.content = text;
-    li.luma.failed = !!failed;
-    li.querySelector(".body").textContent = text;
-    li.classList.toggle("failed", !!failed);
-  }
-
-  function describe(doc) {
-    const name = doc.name || doc.filename || doc.title || "Document";
-    const status = doc.status || "uploaded";
-    let text = `📄 ${name}: ${status}`;
-    if (doc.progress !== undefined && doc.progress !== null && !TERMINAL.has(status)) text += ` (${Math.round(doc.progress)}%)`;
-    if (doc.chunk_count) text += ` · ${doc.chunk_count} chunks`;
-    if (doc.error) text += ` · ${doc.error}`;
-    return text;
-  }
-
-  async function followDocument(li, name, id) {
-    for (let i = 0; i < 600; i++) {
-      let doc;
-      try { doc = await api(`/api/documents/${id}`); }
-      catch (e) { docLine(li, `📄 ${name}: could not read its status (${e.message})`, true); return; }
-      const failed = ["failed", "error", "rejected"].includes(doc.status) || !!doc.error;
-      docLine(li, describe({ name, ...doc }), failed);
-      if (TERMINAL.has(doc.status) || doc.error) { save(); return; }
-      await new Promise((r) => setTimeout(r, i < 20 ? 1000 : 3000));
-    }
-  }
-
-  function upload(file) {
-    const li = addMessage({ role: "document", content: `📄 ${file.name}: uploading… 0%` });
-    const form = new FormData();
-    form.append("file", file);
-    if (conversationId) form.append("conversation_id", conversationId);
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/documents");
-    xhr.setRequestHeader("X-CSRFToken", window.Luma.csrfToken());
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.addEventListener("progress", (e) => {
-      if (e.lengthComputable) docLine(li, `📄 ${file.name}: uploading… ${Math.round((100 * e.loaded) / e.total)}%`);
-    });
-    xhr.addEventListener("load", () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (_) { /* an HTML error page */ }
-      if (xhr.status >= 200 && xhr.status < 300 && body && body.id !== undefined) {
-        docLine(li, describe({ name: file.name, ...body }));
-        followDocument(li, file.name, body.id);
-      } else {
-        const reason = (body && (body.message || (typeof body.detail === "string" && body.detail))) ||
-          `${xhr.status} ${xhr.statusText || "error"}`;
-        docLine(li, `📄 ${file.name}: upload failed: ${reason}`, true);
-        showBanner(`Upload of ${file.name} failed: ${reason}`, false);
-      }
-      save();
-    });
-    xhr.addEventListener("error", () => {
-      docLine(li, `📄 ${file.name}: upload failed: the connection dropped`, true);
-      showBanner(`Upload of ${file.name} failed: the connection dropped.`, false);
-    });
-    xhr.send(form);
-  }
-
-  // ---- memory suggestions ------------------------------------------------
-
-  async function loadSuggestions() {
-    if (!suggestionList) return;
-    let page;
-    try { page = await api("/api/memory/suggestions?limit=50"); }
-    catch (e) {
-      suggestionList.replaceChildren(el("li", { class: "error", text: `Could not load suggestions: ${e.message}` }));
-      $("suggestions-empty").hidden = true;
-      return;
-    }
-    const items = itemsOf(page);
-    suggestionList.replaceChildren(...items.map(suggestionItem));
-    $("suggestions-empty").hidden = items.length > 0;
-  }
-
-  function suggestionItem(s) {
-    const content = el("p", { class: "suggestion-content", text: s.content });
-    const details = el("small", { class: "muted", text: `importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
-    const li = el("li", { class: "suggestion", dataset: { id: s.id } }, content, details);
-    const error = el("p", { class: "error", hidden: true });
-    const act = async (call) => {
-      try { await call(); li.remove(); $("suggestions-empty").hidden = suggestionList.children.length > 0; }
-      catch (e) { error.textContent = e.message; error.hidden = false; }
-    };
-    const approve = (edits) => act(() => api("/api/memory/suggest", { method: "POST", body: { id: s.id, ...edits } }));
-    const reject = () => act(() => api(`/api/memory/${s.id}/reject`, { method: "POST" }));
-    const buttons = el("div", { class: "row" },
-      el("button", { type: "button", class: "small primary", text: "Approve", onclick: () => approve({}) }),
-      el("button", { type: "button", class: "small", text: "Edit", onclick: () => edit() }),
-      el("button", { type: "button", class: "small danger", text: "Reject", onclick: reject }));
-    li.append(buttons, error);
-
-    function edit() {
-      const text = el("textarea", { rows: 3, "aria-label": "Suggestion text" });
-      text.value = s.content;
-      const importance = el("input", { type: "number", min: 1, max: 10, value: s.importance, "aria-label": "Importance" });
-      const tags = el("input", { type: "text", value: (s.tags || []).join(", "), "aria-label": "Tags", placeholder: "tags, comma separated" });
-      const form = el("div", { class: "edit" }, text, el("div", { class: "row" }, importance, tags),
-        el("div", { class: "row" },
-          el("button", {
-            type: "button", class: "small primary", text: "Save & approve",
-            onclick: () => approve({
-              content: text.value, importance: Number(importance.value),
-              tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
-            }),
-          }),
-          el("button", { type: "button", class: "small", text: "Cancel", onclick: () => { form.replaceWith(content); buttons.hidden = false; } })));
-      content.replaceWith(form);
-      buttons.hidden = true;
-      text.focus();
-    }
-    return li;
-  }
-
-  let suggestionTimers = [];
-  function refreshSuggestionsSoon() {
-    if (!suggestionList) return;
-    suggestionTimers.forEach(clearTimeout);
-    suggestionTimers = [1500, 5000, 12000].map((ms) => setTimeout(loadSuggestions, ms));
-  }
-
   // ---- wiring ------------------------------------------------------------
 
   function autosize() {
@@ -401,13 +274,6 @@
   input.addEventListener("input", autosize);
   stopButton.addEventListener("click", () => socket && socket.send(JSON.stringify({ type: "stop" })));
   $("new-chat").addEventListener("click", newChat);
-  if ($("upload")) {  // only for those who may upload
-    $("upload").addEventListener("click", () => $("upload-input").click());
-    $("upload-input").addEventListener("change", (e) => {
-      for (const file of e.target.files) upload(file);
-      e.target.value = "";
-    });
-  }
   $("toggle-sidebar").addEventListener("click", () => {
     const open = document.body.classList.toggle("sidebar-open");
     $("toggle-sidebar").setAttribute("aria-expanded", String(open));
@@ -425,8 +291,8 @@
       showBanner(`Showing the saved copy of this chat: the server did not answer (${e.message}).`, false, "saved");
     });
   }
-  loadSuggestions();
-  if (suggestionList) setInterval(loadSuggestions, 30000);
   connect();
   input.focus();
+
+  window.Luma.chat = { addMessage, save, showBanner };
 })();

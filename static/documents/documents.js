@@ -1,9 +1,10 @@
-// The documents page: upload with progress (XHR, since fetch reports no upload
-// progress), poll each unfinished document's status, delete with confirmation.
+// The documents page: upload with progress, follow each unfinished document
+// until Luma has read it (both through Luma.uploads), delete with confirmation.
 // Text from the server is only ever set with textContent.
 (function () {
   "use strict";
-  const { api, el, csrfToken } = window.Luma;
+  const { api, el } = window.Luma;
+  const { upload: send, follow, isFinished } = window.Luma.uploads;
   const form = document.getElementById("upload-form");
   const fileInput = document.getElementById("upload-file");
   const importance = document.getElementById("upload-importance");
@@ -51,23 +52,17 @@
       body.querySelector("tr.empty")?.remove();
       body.prepend(fresh);
     }
-    if (doc.status === "queued" || doc.status === "processing") poll(doc.id);
+    if (!isFinished(doc)) poll(doc.id);
   }
 
+  // One follower per document, however often it is shown; it keeps going while
+  // the page is open, and stops once the document is gone (404).
   function poll(id) {
     if (polling.has(id)) return;
     polling.add(id);
-    const tick = async () => {
-      try {
-        const doc = await api("/api/documents/" + id);
-        polling.delete(id);
-        show(doc);
-      } catch (error) {
-        polling.delete(id);
-        if (error.status !== 404) setTimeout(() => poll(id), POLL_MS * 4);
-      }
-    };
-    setTimeout(tick, POLL_MS);
+    follow(id, { interval: () => POLL_MS, onStatus: show }).then(
+      (doc) => { polling.delete(id); if (doc && !isFinished(doc)) poll(id); },
+      (error) => { polling.delete(id); if (error.status !== 404) setTimeout(() => poll(id), POLL_MS * 4); });
   }
 
   function say(text, isError) {
@@ -75,35 +70,24 @@
     message.classList.toggle("error", Boolean(isError));
   }
 
-  function upload(file) {
-    const data = new FormData();
-    data.append("file", file);
-    data.append("importance", importance.value);
-    const request = new XMLHttpRequest();
-    request.open("POST", "/api/documents");
-    request.setRequestHeader("X-CSRFToken", csrfToken());
-    request.setRequestHeader("Accept", "application/json");
-    request.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) bar.value = Math.round((event.loaded / event.total) * 100);
-    });
-    request.addEventListener("load", () => {
-      let answer = {};
-      try { answer = JSON.parse(request.responseText); } catch (_) { /* an HTML error page */ }
-      finish();
-      if (request.status === 200 || request.status === 201) {
-        show(answer);
-        say(request.status === 201 ? `Uploaded ${answer.name}: Luma is reading it.`
-          : `${answer.name} was uploaded before: here it is.`);
-      } else {
-        say(answer.message || `Upload failed (${request.status}).`, true);
-      }
-    });
-    request.addEventListener("error", () => { finish(); say("Upload failed: the connection broke.", true); });
+  async function upload(file) {
     button.disabled = true;
     bar.hidden = false;
     bar.value = 0;
     say("Uploading " + file.name + "…");
-    request.send(data);
+    let answer;
+    try {
+      answer = await send(file, { importance: importance.value, onProgress: (percent) => { bar.value = percent; } });
+    } catch (error) {
+      finish();
+      if (error.status === 0) say("Upload failed: the connection broke.", true);
+      else say((error.body && error.body.message) || `Upload failed (${error.status}).`, true);
+      return;
+    }
+    finish();
+    show(answer.document);
+    say(answer.created ? `Uploaded ${answer.document.name}: Luma is reading it.`
+      : `${answer.document.name} was uploaded before: here it is.`);
   }
 
   function finish() {
@@ -140,6 +124,6 @@
   });
 
   for (const tr of body.querySelectorAll("tr[data-id]")) {
-    if (tr.dataset.status === "queued" || tr.dataset.status === "processing") poll(Number(tr.dataset.id));
+    if (!isFinished(tr.dataset)) poll(Number(tr.dataset.id));
   }
 })();

@@ -1,14 +1,16 @@
 // The memory panel: ranked search as you type, filters, inline edit, delete
-// with confirmation, and the review of pending suggestions (one by one or in
-// bulk). Everything goes through the memory API (/api/memory).
+// with confirmation, and the review of pending suggestions (one by one through
+// Luma.suggestions' cards, or in bulk). Everything goes through the memory API
+// (/api/memory).
 (function () {
   "use strict";
   const { api, el, debounce } = window.Luma;
+  const suggestions = window.Luma.suggestions;
+  const { parseTags } = suggestions;
   const $ = (id) => document.getElementById(id);
   const PAGE = 20;
   let offset = 0, total = 0, searchSeq = 0;
 
-  const parseTags = (text) => text.split(",").map((t) => t.trim()).filter(Boolean);
   const SOURCE_LABELS = { manual: "added by hand", ai_suggested: "AI suggestion", document: "document" };
 
   function showError(node, message) {
@@ -29,41 +31,27 @@
     return el("div", { class: "meta-line" }, ...parts);
   }
 
-  // One memory (or suggestion) with its actions; `review` turns on approve/reject.
-  function card(m, { score = 0, review = false, onGone = () => {} } = {}) {
+  // One memory with its actions: edit in place, delete after a confirmation.
+  function card(m, { score = 0, onGone = () => {} } = {}) {
     const li = el("li", { class: "memory" + (m.status === "pending" ? " pending" : ""), dataset: { id: m.id } });
     const content = el("p", { class: "content", text: m.content });
     const error = el("p", { class: "field-error", role: "alert", hidden: true });
     const actions = el("div", { class: "row actions-row" });
-    const select = review ? el("input", { type: "checkbox", class: "pick", "aria-label": "Select this suggestion", dataset: { id: m.id } }) : null;
     const gone = () => { li.remove(); onGone(); };
     const call = async (fn) => {
       showError(error, "");
       try { await fn(); } catch (e) { showError(error, e.message); }
     };
 
-    function edit() {
-      const text = el("textarea", { rows: 3, "aria-label": "Memory text" });
-      text.value = m.content;
-      const importance = el("input", { type: "number", min: 1, max: 10, value: m.importance, "aria-label": "Importance" });
-      const tags = el("input", { type: "text", value: (m.tags || []).join(", "), "aria-label": "Tags", placeholder: "comma, separated" });
-      const save = el("button", { type: "button", class: "small primary", text: review ? "Save & approve" : "Save" });
-      const cancel = el("button", { type: "button", class: "small", text: "Cancel" });
-      const form = el("div", { class: "edit" }, text, el("div", { class: "row" }, importance, tags), el("div", { class: "row" }, save, cancel));
-      const done = () => { form.replaceWith(content); actions.hidden = false; };
-      save.addEventListener("click", () => call(async () => {
-        const edits = { content: text.value.trim(), importance: Number(importance.value), tags: parseTags(tags.value) };
-        if (review) { await api("/api/memory/suggest", { method: "POST", body: { id: m.id, ...edits } }); gone(); return; }
+    const edit = () => suggestions.openEditor(m, {
+      content, actions, textLabel: "Memory text", tagsPlaceholder: "comma, separated", saveText: "Save",
+      onSave: (edits, close) => call(async () => {
         m = await api(`/api/memory/${m.id}`, { method: "PUT", body: edits });
         content.textContent = m.content;
         li.querySelector(".meta-line").replaceWith(metaLine(m, score));
-        done();
-      }));
-      cancel.addEventListener("click", done);
-      content.replaceWith(form);
-      actions.hidden = true;
-      text.focus();
-    }
+        close();
+      }),
+    });
 
     function confirmDelete() {
       const yes = el("button", { type: "button", class: "small danger", text: "Yes, delete" });
@@ -75,18 +63,10 @@
       no.focus();
     }
 
-    if (review) {
-      actions.append(
-        el("button", { type: "button", class: "small primary", text: "Approve", onclick: () => call(async () => { await api("/api/memory/suggest", { method: "POST", body: { id: m.id } }); gone(); }) }),
-        el("button", { type: "button", class: "small", text: "Edit", onclick: edit }),
-        el("button", { type: "button", class: "small danger", text: "Reject", onclick: () => call(async () => { await api(`/api/memory/${m.id}/reject`, { method: "POST" }); gone(); }) }));
-    } else {
-      actions.append(
-        el("button", { type: "button", class: "small", text: "Edit", onclick: edit }),
-        el("button", { type: "button", class: "small danger", text: "Delete", onclick: confirmDelete }));
-    }
-    const head = select ? el("div", { class: "pick-row" }, select, content) : content;
-    li.append(head, metaLine(m, score), actions, error);
+    actions.append(
+      el("button", { type: "button", class: "small", text: "Edit", onclick: edit }),
+      el("button", { type: "button", class: "small danger", text: "Delete", onclick: confirmDelete }));
+    li.append(content, metaLine(m, score), actions, error);
     return li;
   }
 
@@ -147,7 +127,9 @@
     try {
       const items = await api("/api/memory/suggestions");
       showError($("suggestions-error"), "");
-      $("suggestion-list").replaceChildren(...items.map((m) => card(m, { review: true, onGone: () => { countSuggestions(); search(); } })));
+      $("suggestion-list").replaceChildren(...items.map((m) => suggestions.card(m, {
+        look: "list", details: metaLine(m), pickable: true, onGone: () => { countSuggestions(); search(); },
+      })));
     } catch (e) {
       showError($("suggestions-error"), `Could not load suggestions: ${e.message}`);
     }
@@ -159,8 +141,7 @@
     const failures = [];
     for (const id of ids) {
       try {
-        if (kind === "approve") await api("/api/memory/suggest", { method: "POST", body: { id } });
-        else await api(`/api/memory/${id}/reject`, { method: "POST" });
+        await (kind === "approve" ? suggestions.approve(id) : suggestions.reject(id));
       } catch (e) { failures.push(`#${id}: ${e.message}`); }
     }
     showError($("suggestions-error"), failures.length ? `Some were not ${kind}d: ${failures.join("; ")}` : "");
