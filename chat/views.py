@@ -8,14 +8,14 @@ from django.utils import timezone
 from chat.charts import usage_chart
 from chat.selectors import usage_by_day, usage_by_model
 from documents.services import document_upload_allowed
-from luma.roles import Role, role_of, role_required
+from luma.roles import Role, page_role_required, role_of
 from luma.services import runtime_settings_get
 from providers.registry import provider_model
 
 USAGE_RANGES = (7, 30, 90, 365)
 
 
-@role_required(Role.VIEWER, action="chat")
+@page_role_required(Role.VIEWER, action="chat")
 def chat_page(request: HttpRequest) -> HttpResponse:
     row = runtime_settings_get()
     return render(
@@ -32,7 +32,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.VIEWER, action="see token usage")
+@page_role_required(Role.VIEWER, action="see token usage")
 def usage_page(request: HttpRequest) -> HttpResponse:
     """Everyone's usage for the owner; for anyone else, the replies to their own chats."""
     owner = None if role_of(request.user) == Role.OWNER else request.user

@@ -125,7 +125,7 @@ def document_create(
     The same content again returns the existing document (a failed one is queued
     again); a viewer who uploads what someone else did gets `AlreadyUploadedByOther`
     (409) and learns nothing of it. A viewer's document becomes memories about them
-    only. The size and the type are checked here, before anything is stored;
+    only, until a moderator or the owner uploads the same file: then it is everyone's. The size and the type are checked here, before anything is stored;
     everything else is checked by the ingestion.
     """
     private = uploaded_by is not None and role_of(uploaded_by) == Role.VIEWER
@@ -140,6 +140,8 @@ def document_create(
     if existing is not None:
         if private and existing.uploaded_by_id != uploaded_by.pk:
             raise AlreadyUploadedByOther("Someone else has already uploaded this file.")
+        if not private and existing.subject_user_id is not None:
+            _document_share(existing)
         return document_retry(document=existing, enqueue=enqueue), False
     document = Document(
         name=name,
@@ -162,6 +164,17 @@ def document_create(
         _ingestion_enqueue(document)
         document.refresh_from_db()
     return document, True
+
+
+@transaction.atomic
+def _document_share(document: Document) -> None:
+    """A viewer's document uploaded again by a moderator or the owner: about everyone now."""
+    memory_ids = list(
+        Memory.objects.filter(document_chunk__document=document).values_list("pk", flat=True)
+    )
+    memory_services.memories_make_global(memory_ids=memory_ids)
+    Document.objects.filter(pk=document.pk).update(subject_user=None)
+    document.subject_user = None
 
 
 def document_retry(*, document: Document, enqueue: bool = True) -> Document:

@@ -4,11 +4,11 @@ from django.shortcuts import render
 
 from documents.selectors import documents_visible_to
 from documents.services import document_upload_allowed
-from luma.roles import Role, role_required
+from luma.roles import Role, page_role_required
 from memories.models import IMPORTANCE_DEFAULT, IMPORTANCE_MAX, IMPORTANCE_MIN
 
 
-@role_required(Role.VIEWER, action="see documents")
+@page_role_required(Role.VIEWER, action="see documents")
 def documents_page(request: HttpRequest) -> HttpResponse:
     """The documents page: the list is rendered here; uploads, polling and deletes go
     through the documents API (`/api/documents`)."""

@@ -12,7 +12,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.views.defaults import permission_denied
 
+from luma.errors import PermissionDenied
 from luma.roles import Role, role_of
 
 
@@ -29,11 +31,19 @@ class LumaAdminAuthenticationForm(AdminAuthenticationForm):
 class LumaAdminSite(admin.AdminSite):
     site_header = "Luma administration"
     site_title = "Luma admin"
-    index_title = "Memories, conversations and settings"
+    index_title = "What you can manage"
     login_form = LumaAdminAuthenticationForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         return role_of(request.user) >= Role.MODERATOR
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """A logged-in viewer sent here gets the 403 page saying who may enter,
+        not a second login form."""
+        if request.method == "GET" and role_of(request.user) == Role.VIEWER:
+            refused = PermissionDenied(f"Only {Role.MODERATOR.who} can use the admin.")
+            return permission_denied(request, refused)
+        return super().login(request, extra_context)
 
 
 class ModeratorAccess:

@@ -22,6 +22,7 @@ class RuntimeSettingsForm(forms.ModelForm):
         model = RuntimeSettings
         fields = [
             "provider",
+            "fallback_provider",
             "deepseek_base_url",
             "deepseek_model",
             "ollama_endpoint",
@@ -44,6 +45,7 @@ class RuntimeSettingsForm(forms.ModelForm):
             "max_tokens": "Max tokens per reply",
             "memory_suggestions_enabled": "Let the AI suggest memories",
             "viewer_uploads_enabled": "Let viewers upload documents",
+            "fallback_provider": "When it is down or times out, answer with",
         }
         widgets = {
             "provider": forms.RadioSelect,

@@ -9,8 +9,9 @@
   themself, sees their own usage, uploads documents when the owner allows it.
 
 Roles are ordered: each one may do what the ones below it may. Every surface asks
-`role_of` or `role_require`: pages through `role_required`, the API through the same
-decorator or the services it calls, the admin through `luma.admin_site`.
+`role_of` or `role_require`: pages through `page_role_required`, the API through
+`role_required` or the services it calls, the admin through `luma.admin_site`, the
+WebSocket by its login check and the services (a conversation is its owner's).
 """
 
 import functools
@@ -22,6 +23,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
+from django.views.defaults import permission_denied
 
 from luma.errors import PermissionDenied
 
@@ -80,18 +82,33 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def role_required(role: Role, *, action: str) -> Callable[[View], View]:
-    """Decorate a page or API operation taking `request` first.
+    """Decorate an API operation (taking `request` first): a role too low gets
+    `PermissionDenied`, which the API renders as its JSON 403."""
 
-    Anonymous visitors of a page go to the login page; a role too low gets 403 (a
-    friendly page from `templates/403.html`, or the API's JSON error).
-    """
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            role_require(request.user, role, action=action)
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def page_role_required(role: Role, *, action: str) -> Callable[[View], View]:
+    """Decorate a page: anonymous visitors go to the login page, a role too low gets
+    the friendly 403 page (`templates/403.html`) saying which role it needs."""
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if role_of(request.user) == Role.ANONYMOUS:
                 return redirect_to_login(request.get_full_path())
-            role_require(request.user, role, action=action)
+            try:
+                role_require(request.user, role, action=action)
+            except PermissionDenied as refused:
+                return permission_denied(request, refused)
             return view(request, *args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

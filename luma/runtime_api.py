@@ -2,7 +2,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from luma.models import ProviderName, RuntimeSettings
 from luma.roles import Role, role_required
@@ -36,7 +36,7 @@ class SettingsOut(Schema):
 
 
 class SettingsIn(InputSchema):
-    """Every field is optional: only what is sent changes.
+    """Every field is optional: only what is sent changes; an unknown field is refused (422).
 
     `deepseek_api_key` is write-only: send a new key to replace it, "" to clear it.
     Changing `deepseek_base_url` while a key is stored needs the key in the same
@@ -58,6 +58,8 @@ class SettingsIn(InputSchema):
     memory_suggestion_threshold: int | None = None
     memory_suggestions_enabled: bool | None = None
     viewer_uploads_enabled: bool | None = None
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @router.get("", response=SettingsOut, summary="Read the runtime settings (the API key masked)")

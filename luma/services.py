@@ -39,7 +39,8 @@ EDITABLE_FIELDS = tuple(_ENV_SEEDS)
 class InvalidSettings(LumaError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         first = next(iter(errors.items()))
-        super().__init__(f"Invalid value for {first[0]}: {first[1][0]}", detail=str(errors))
+        detail = "; ".join(f"{field}: {' '.join(problems)}" for field, problems in errors.items())
+        super().__init__(f"Invalid value for {first[0]}: {first[1][0]}", detail=detail)
         self.errors = errors
 
 
@@ -107,7 +108,7 @@ def runtime_settings_update(**changes: Any) -> RuntimeSettings:
         raise InvalidSettings({name: ["Not a setting."] for name in sorted(unknown)})
     row = runtime_settings_get()
     changes["deepseek_api_key"] = row.deepseek_api_key_entered(changes.get("deepseek_api_key"))
-    runtime_settings_key_check(row=row, changes=changes)
+    stored = RuntimeSettings.objects.get(pk=row.pk)
     for field, value in changes.items():
         if value is None:
             continue
@@ -116,6 +117,7 @@ def runtime_settings_update(**changes: Any) -> RuntimeSettings:
         row.full_clean()
     except ValidationError as error:
         raise InvalidSettings(error.message_dict) from None
+    runtime_settings_key_check(row=stored, changes=changes)
     row.save()
     return row
 

@@ -3,11 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from luma.forms import RuntimeSettingsForm
-from luma.roles import Role, role_required
+from luma.roles import Role, page_role_required
 from luma.services import InvalidSettings, runtime_settings_get, runtime_settings_update
 
 
-@role_required(Role.OWNER, action="change the settings")
+@page_role_required(Role.OWNER, action="change the settings")
 def settings_page(request: HttpRequest) -> HttpResponse:
     row = runtime_settings_get()
     form = RuntimeSettingsForm(request.POST or None, instance=row)

@@ -128,6 +128,14 @@ def memories_delete(*, memory_ids: Sequence[int]) -> int:
     return deleted
 
 
+def memories_make_global(*, memory_ids: Sequence[int]) -> int:
+    """Make memories about everyone (a viewer's document that a moderator uploads too);
+    returns how many changed. Their text, and so their index entries, stay."""
+    return Memory.objects.filter(pk__in=memory_ids).update(
+        subject_user=None, subject_discord_id="", updated_at=timezone.now()
+    )
+
+
 def memory_index_sync(*, memory: Memory) -> None:
     """Re-index a memory saved outside these services (the admin's change form)."""
     with transaction.atomic():

@@ -64,6 +64,13 @@ def test_a_viewers_document_becomes_memories_about_them_only(upload, user):
     assert (document.subject_user, memory.subject_user, memory.is_global) == (user, user, False)
 
 
+def test_a_moderator_uploading_a_viewers_file_makes_it_everyones(upload, user, moderator_user):
+    mine = upload("notes.txt", b"My cat is called Miso.", uploaded_by=user)
+    again = upload("notes.txt", b"My cat is called Miso.", uploaded_by=moderator_user)
+    memory = Memory.objects.get(document_chunk__document=mine)
+    assert again.pk == mine.pk and again.subject_user is None and memory.is_global
+
+
 def test_a_viewer_learns_nothing_of_a_file_someone_else_uploaded(upload, user):
     upload("lore.pdf", files.pdf_bytes(LORE))
     with pytest.raises(AlreadyUploadedByOther) as refused:

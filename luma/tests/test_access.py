@@ -361,3 +361,15 @@ def test_every_page_the_admin_included_sends_anonymous_visitors_to_a_login(clien
 def test_every_api_operation_refuses_anonymous_callers_whatever_the_body(client, method, url):
     response = client.generic(method, url, "{}", content_type="application/json")
     assert response.status_code in {401, 403}, (method, url, response.status_code)
+
+
+def test_a_viewer_sent_to_the_admin_gets_the_403_page_not_a_second_login(user_client):
+    response = user_client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert b"Only moderators and the owner can use the admin." in response.content
+
+
+def test_a_refused_page_logs_one_line_not_a_traceback(user_client, caplog):
+    user_client.get("/settings/")
+    refused = [record for record in caplog.records if "Forbidden" in record.getMessage()]
+    assert refused and all(record.exc_info is None for record in refused)

@@ -82,3 +82,18 @@ def test_the_openapi_schema_and_docs_are_served(user_client):
     paths = json.loads(schema.content)["paths"]
     assert {"/api/chat", "/api/settings", "/api/models/available"} <= set(paths)
     assert user_client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.django_db
+def test_settings_update_refuses_an_unknown_field_and_reads_errors_plainly(admin_client):
+    unknown = admin_client.put(
+        "/api/settings", {"temprature": 0.2}, content_type="application/json"
+    )
+    assert unknown.status_code == 422 and "temprature" in unknown.json()["message"]
+    runtime_settings_update(deepseek_api_key=SECRET)
+    bad_url = admin_client.put(
+        "/api/settings", {"deepseek_base_url": "not a url"}, content_type="application/json"
+    )
+    assert bad_url.status_code == 400
+    assert "deepseek_base_url" in bad_url.json()["message"]  # the URL first, then the key
+    assert "{" not in bad_url.json()["detail"]  # plain words, not a Python dict

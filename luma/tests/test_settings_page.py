@@ -85,3 +85,20 @@ def test_the_chat_page_shows_the_suggestions_panel_only_when_suggestions_are_on(
     assert b"suggestions-panel" not in admin_client.get("/").content
     runtime_settings_update(memory_suggestions_enabled=True)
     assert b"suggestions-panel" in admin_client.get("/").content
+
+
+def test_saving_the_page_keeps_what_only_the_api_changed_and_shows_every_setting(admin_client):
+    """Found by a fresh user: a setting the page did not render was reset by each save."""
+    runtime_settings_update(viewer_uploads_enabled=True, fallback_provider="ollama")
+    html = admin_client.get("/settings/").content.decode()
+    assert 'name="viewer_uploads_enabled"' in html and 'name="fallback_provider"' in html
+    admin_client.post(
+        "/settings/",
+        form_data(temperature="0.4", viewer_uploads_enabled="on", fallback_provider="ollama"),
+    )
+    row = runtime_settings_get()
+    assert (row.temperature, row.viewer_uploads_enabled, row.fallback_provider) == (
+        0.4,
+        True,
+        "ollama",
+    )
