@@ -125,8 +125,9 @@ def document_create(
     The same content again returns the existing document (a failed one is queued
     again); a viewer who uploads what someone else did gets `AlreadyUploadedByOther`
     (409) and learns nothing of it. A viewer's document becomes memories about them
-    only, until a moderator or the owner uploads the same file: then it is everyone's. The size and the type are checked here, before anything is stored;
-    everything else is checked by the ingestion.
+    only, until a moderator or the owner uploads the same file: then it is everyone's.
+    The size and the type are checked here, before anything is stored; everything
+    else is checked by the ingestion.
     """
     private = uploaded_by is not None and role_of(uploaded_by) == Role.VIEWER
     name = _name_clean(name)

@@ -51,11 +51,11 @@ class SettingsIn(InputSchema):
     ollama_endpoint: str | None = None
     ollama_model: str | None = None
     ollama_embedding_model: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    persona_prompt: str | None = Field(None, max_length=20000)
-    memory_context_limit: int | None = None
-    memory_suggestion_threshold: int | None = None
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(None, ge=1, le=32768)
+    persona_prompt: str | None = Field(None, min_length=1, max_length=20000)
+    memory_context_limit: int | None = Field(None, ge=0, le=100)
+    memory_suggestion_threshold: int | None = Field(None, ge=1, le=10)
     memory_suggestions_enabled: bool | None = None
     viewer_uploads_enabled: bool | None = None
 

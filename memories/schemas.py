@@ -6,7 +6,7 @@ from pydantic import Field
 
 from luma.schemas import InputSchema
 from memories.models import IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, MemorySource, MemoryStatus
-from memories.subjects import NOTATION, subject_of
+from memories.subjects import NOTATION, PATTERN, subject_of
 
 Content = Field(..., min_length=1, max_length=5000)
 Importance = Field(5, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
@@ -17,7 +17,9 @@ class MemoryIn(InputSchema):
     content: str = Content
     importance: int = Importance
     tags: list[str] = Tags
-    subject: str = Field("me", description=f'{NOTATION} (anything but "me" needs a moderator).')
+    subject: str = Field(
+        "me", pattern=PATTERN, description=f'{NOTATION} (anything but "me" needs a moderator).'
+    )
     subject_name: str = Field("", max_length=150)
 
 
@@ -70,7 +72,7 @@ class SearchFiltersIn(InputSchema):
     source: MemorySource | None = None
     status: Literal["approved", "pending", "rejected"] | None = None
     tags: list[str] = Field(default_factory=list)
-    subject: str | None = Field(None, description=NOTATION)
+    subject: str | None = Field(None, pattern=PATTERN, description=NOTATION)
     importance_min: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
     importance_max: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
     offset: int = Field(0, ge=0, le=10_000)

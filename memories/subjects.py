@@ -17,6 +17,7 @@ from luma.errors import LumaError
 EVERYONE = "everyone"
 ME = "me"
 NOTATION = 'Who it is about: "me", "everyone", "user:<id>" or "discord:<id>"'
+PATTERN = r"^(me|everyone|user:\d+|discord:\d+)$"  # for API schemas
 
 # The memories about everyone: neither a web account nor a Discord user.
 ABOUT_EVERYONE = Q(subject_user__isnull=True, subject_discord_id="")
