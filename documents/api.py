@@ -18,7 +18,9 @@ router = Router()
     "",
     response={200: DocumentOut, 201: DocumentOut},
     summary="Upload a document (PDF, XLSX, CSV, JSON or text) to feed the memory",
-    description="Multipart field `file`; optional `importance` (1-10) for its memories. "
+    description="Multipart field `file`; optional `importance` (1-10) for its memories and "
+    "`include_hidden_sheets` (a workbook's hidden sheets are left out otherwise; `notes` "
+    "on the document says what was left out). "
     "The document is read in the background: poll `GET /api/documents/{id}` until `status` "
     "is `done` (with `chunk_count`) or `failed` (with `error`). 201 for a new document; 200 "
     "when the same content was uploaded before (that document is returned, not a copy). "
@@ -30,6 +32,7 @@ def document_upload(
     request: HttpRequest,
     file: File[UploadedFile],
     importance: Form[int] = IMPORTANCE_DEFAULT,
+    include_hidden_sheets: Form[bool] = False,
 ) -> Status[Document]:
     document_upload_check(user=request.user)
     rate_limit_check(scope="upload", who=f"user-{request.user.pk}", rate=settings.LUMA_UPLOAD_RATE)
@@ -38,6 +41,7 @@ def document_upload(
         name=file.name or "document",
         uploaded_by=request.user,
         importance=importance,
+        include_hidden_sheets=include_hidden_sheets,
     )
     return Status(201 if created else 200, document)
 

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -19,8 +20,11 @@ class Chunk:
 
 
 def text_clean(text: str) -> str:
-    """Text any database stores: no NUL characters, no lone surrogates."""
-    text = text.replace("\x00", "")
+    """Text any database stores and search finds: Unicode NFKC (compatibility forms
+    folded: the ligature U+FB01 is "fi", a fullwidth letter its letter, a no-break
+    space a space),
+    no NUL characters, no lone surrogates."""
+    text = unicodedata.normalize("NFKC", text.replace("\x00", ""))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

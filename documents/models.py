@@ -13,6 +13,9 @@ class DocumentKind(models.TextChoices):
     CSV = "csv", "CSV"
     JSON = "json", "JSON"
     TXT = "txt", "Text"
+    DOCX = "docx", "Word document"
+    MARKDOWN = "md", "Markdown"
+    HTML = "html", "Web page (HTML)"
 
 
 class DocumentStatus(models.TextChoices):
@@ -63,6 +66,14 @@ class Document(models.Model):
         on_delete=models.SET_NULL,
         related_name="documents",
     )
+    include_hidden_sheets = models.BooleanField(
+        default=False, help_text="Read the workbook's hidden sheets too (left out by default)."
+    )
+    notes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What reading left out or could not read: "2 hidden sheets skipped".',
+    )
     subject_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -101,6 +112,9 @@ class DocumentChunk(models.Model):
     )
     row_end = models.PositiveIntegerField(null=True, blank=True)
     json_path = models.CharField(max_length=300, blank=True)
+    heading = models.CharField(
+        max_length=300, blank=True, help_text='The headings above it: "Schedule > Friday".'
+    )
 
     class Meta:
         ordering = ["document", "position"]

@@ -17,6 +17,8 @@ class DocumentOut(Schema):
     error: str
     error_detail: str
     chunk_count: int
+    include_hidden_sheets: bool
+    notes: list[str]
     uploaded_by: str | None
     created_at: datetime
     updated_at: datetime

@@ -28,7 +28,7 @@ from documents.errors import (
     FileTooLarge,
     NoExtractableText,
 )
-from documents.extractors import detect_kind, extract
+from documents.extractors import ExtractionReport, ExtractOptions, detect_kind, extract
 from documents.models import Document, DocumentChunk, DocumentStatus
 from luma.errors import NotFound
 from luma.roles import Role, role_of, role_require
@@ -118,6 +118,7 @@ def document_create(
     name: str,
     uploaded_by: AbstractBaseUser | None = None,
     importance: int = IMPORTANCE_DEFAULT,
+    include_hidden_sheets: bool = False,
     enqueue: bool = True,
 ) -> tuple[Document, bool]:
     """Store an upload and queue its ingestion; returns the document and whether it is new.
@@ -150,6 +151,7 @@ def document_create(
         size=size,
         sha256=sha256,
         importance=importance,
+        include_hidden_sheets=include_hidden_sheets,
         uploaded_by=uploaded_by,
         subject_user=uploaded_by if private else None,
     )
@@ -220,13 +222,21 @@ class _ProgressReporter:
             self.callback(percent)
 
 
-def _document_spool(document: Document, progress: _ProgressReporter, spool: ChunkSpool) -> None:
+def _document_spool(
+    document: Document, progress: _ProgressReporter, spool: ChunkSpool
+) -> ExtractionReport:
+    report = ExtractionReport()
+    options = ExtractOptions(include_hidden_sheets=document.include_hidden_sheets)
     with document.file.open("rb") as source:
-        pieces = extract(document.kind, source, progress=progress)
+        pieces = extract(document.kind, source, progress=progress, options=options, report=report)
         for chunk in chunks_from(pieces, max_chars=settings.LUMA_DOCUMENT_CHUNK_CHARS):
             spool.add(chunk)
     if not spool.count:
-        raise NoExtractableText("This document has no text to remember.")
+        raise NoExtractableText(
+            "This document has no text to remember."
+            + (f" ({'; '.join(report.notes)})" if report.notes else "")
+        )
+    return report
 
 
 def _memory_content(document: Document, chunk: Chunk) -> str:
@@ -266,10 +276,11 @@ def _chunk_row(document: Document, position: int, chunk: Chunk, memory: Memory) 
         row_start=location.row_start,
         row_end=location.row_end if location.row_end is not None else location.row_start,
         json_path=location.json_path[:300],
+        heading=location.heading[:300],
     )
 
 
-def _chunks_store(document: Document, spool: ChunkSpool) -> bool:
+def _chunks_store(document: Document, spool: ChunkSpool, notes: list[str]) -> bool:
     """Write every chunk's memory, or none. False when the document was deleted meanwhile."""
     with transaction.atomic():
         # Claiming the row first locks it: a delete waits for this, or this sees it gone.
@@ -277,6 +288,7 @@ def _chunks_store(document: Document, spool: ChunkSpool) -> bool:
             status=DocumentStatus.DONE,
             progress=100,
             chunk_count=spool.count,
+            notes=notes,
             ingested_at=timezone.now(),
             updated_at=timezone.now(),
         )
@@ -323,8 +335,8 @@ def document_ingest(*, document_id: int, on_progress: ProgressCallback | None = 
     progress = _ProgressReporter(document, on_progress)
     try:
         with ChunkSpool() as spool:
-            _document_spool(document, progress, spool)
-            stored = _chunks_store(document, spool)
+            report = _document_spool(document, progress, spool)
+            stored = _chunks_store(document, spool, report.notes)
     except DocumentRejected as error:
         logger.info("Document %s rejected: %s (%s)", document_id, error.message, error.detail)
         _document_fail(document, error.message, error.detail)

@@ -11,13 +11,29 @@ from pathlib import PurePath
 from typing import BinaryIO
 
 from documents.errors import CorruptFile, EmptyFile, UnsupportedType
-from documents.extractors.base import Location, Piece, Progress, no_progress
+from documents.extractors.base import (
+    DEFAULT_OPTIONS,
+    ExtractionReport,
+    ExtractOptions,
+    Location,
+    Piece,
+    Progress,
+    no_progress,
+)
 from documents.extractors.pdf import extract_pdf
 from documents.extractors.text import extract_csv, extract_json, extract_txt
 from documents.extractors.xlsx import extract_xlsx
 from documents.models import DocumentKind
 
-__all__ = ["Location", "Piece", "Progress", "detect_kind", "extract"]
+__all__ = [
+    "ExtractOptions",
+    "ExtractionReport",
+    "Location",
+    "Piece",
+    "Progress",
+    "detect_kind",
+    "extract",
+]
 
 SUPPORTED = "Luma reads PDF, Excel (.xlsx), CSV, JSON and text files"
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".log", ".rst", ""})
@@ -101,5 +117,13 @@ def detect_kind(source: BinaryIO, name: str) -> DocumentKind:
     raise UnsupportedType(f"Files of type {suffix} are not supported. {SUPPORTED}.")
 
 
-def extract(kind: str, source: BinaryIO, *, progress: Progress = no_progress) -> Iterator[Piece]:
-    return EXTRACTORS[kind](source, progress=progress)
+def extract(
+    kind: str,
+    source: BinaryIO,
+    *,
+    progress: Progress = no_progress,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+    report: ExtractionReport | None = None,
+) -> Iterator[Piece]:
+    """The document's located text; what was left out is noted in `report`."""
+    return EXTRACTORS[kind](source, progress=progress, options=options, report=report)

@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Reports how far extraction got, from 0.0 to 1.0.
 Progress = Callable[[float], None]
@@ -39,6 +39,7 @@ class Location:
     row_end: int | None = None
     path: tuple[PathPart, ...] | None = None
     rows_are_lines: bool = False
+    heading: str = ""  # the headings above the text, "Schedule > Friday" (DOCX, Markdown, HTML)
 
     @property
     def json_path(self) -> str:
@@ -47,6 +48,8 @@ class Location:
     @property
     def label(self) -> str:
         parts: list[str] = []
+        if self.heading:
+            parts.append(f'section "{self.heading}"')
         if self.page is not None:
             parts.append(f"page {self.page}")
         if self.sheet:
@@ -66,6 +69,7 @@ class Location:
         return (
             self.page == other.page
             and self.sheet == other.sheet
+            and self.heading == other.heading
             and (self.path is None) == (other.path is None)
             and (self.row_start is None) == (other.row_start is None)
         )
@@ -87,6 +91,7 @@ class Location:
             row_end=other.row_end if other.row_end is not None else other.row_start,
             path=path,
             rows_are_lines=self.rows_are_lines,
+            heading=self.heading,
         )
 
 
@@ -96,3 +101,24 @@ class Piece:
 
     text: str
     location: Location
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """What the uploader chose: hidden sheets are left out unless asked for."""
+
+    include_hidden_sheets: bool = False
+
+
+@dataclass
+class ExtractionReport:
+    """What an extractor left out or could not read, in words for the document's page:
+    "2 hidden sheets skipped", "3 formula cells had no saved value"."""
+
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+DEFAULT_OPTIONS = ExtractOptions()

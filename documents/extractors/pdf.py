@@ -8,7 +8,15 @@ from typing import BinaryIO
 from pypdf import PasswordType, PdfReader
 
 from documents.errors import CorruptFile, DocumentTooLong, EncryptedFile, NoExtractableText
-from documents.extractors.base import Location, Piece, Progress, no_progress
+from documents.extractors.base import (
+    DEFAULT_OPTIONS,
+    ExtractionReport,
+    ExtractOptions,
+    Location,
+    Piece,
+    Progress,
+    no_progress,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +68,13 @@ def _page_text(reader: PdfReader, index: int) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def extract_pdf(source: BinaryIO, *, progress: Progress = no_progress) -> Iterator[Piece]:
+def extract_pdf(
+    source: BinaryIO,
+    *,
+    progress: Progress = no_progress,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+    report: ExtractionReport | None = None,
+) -> Iterator[Piece]:
     """One piece per page that has text. A PDF with no text at all (scanned) is refused."""
     reader, count = _pdf_open(source)
     if count > MAX_PAGES:

@@ -13,6 +13,9 @@ from django.conf import settings
 
 from documents.errors import DocumentTooLong, InvalidCsv, InvalidJson, UndecodableText
 from documents.extractors.base import (
+    DEFAULT_OPTIONS,
+    ExtractionReport,
+    ExtractOptions,
     Location,
     PathPart,
     Piece,
@@ -108,7 +111,13 @@ def _decode_guessed(data: bytes) -> str | None:
     return str(best)
 
 
-def extract_txt(source: BinaryIO, *, progress: Progress = no_progress) -> Iterator[Piece]:
+def extract_txt(
+    source: BinaryIO,
+    *,
+    progress: Progress = no_progress,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+    report: ExtractionReport | None = None,
+) -> Iterator[Piece]:
     """Paragraphs (separated by blank lines), each with its line numbers."""
     text = text_decode(source.read())
     lines: list[str] = []
@@ -151,7 +160,13 @@ def _csv_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def extract_csv(source: BinaryIO, *, progress: Progress = no_progress) -> Iterator[Piece]:
+def extract_csv(
+    source: BinaryIO,
+    *,
+    progress: Progress = no_progress,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+    report: ExtractionReport | None = None,
+) -> Iterator[Piece]:
     """One piece per row, `header: value` for each cell; the dialect is detected."""
     text = text_decode(source.read())
     stream = io.StringIO(text, newline="")
@@ -195,7 +210,13 @@ def _json_scalar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def extract_json(source: BinaryIO, *, progress: Progress = no_progress) -> Iterator[Piece]:
+def extract_json(
+    source: BinaryIO,
+    *,
+    progress: Progress = no_progress,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+    report: ExtractionReport | None = None,
+) -> Iterator[Piece]:
     """One piece per value, `path: value`, so nested data keeps where each value was."""
     text = text_decode(source.read())
     try:

@@ -16,7 +16,15 @@ from django.conf import settings
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from documents.errors import ArchiveTooLarge, CorruptFile, DocumentRejected, DocumentTooLong
-from documents.extractors.base import Location, Piece, Progress, no_progress
+from documents.extractors.base import (
+    DEFAULT_OPTIONS,
+    ExtractionReport,
+    ExtractOptions,
+    Location,
+    Piece,
+    Progress,
+    no_progress,
+)
 from documents.extractors.text import row_text
 
 logger = logging.getLogger(__name__)
@@ -104,7 +112,13 @@ def _sheet_pieces(sheet: ReadOnlyWorksheet, *, max_rows: int, on_row: Progress) 
         yield Piece(row_text(header, values), Location(sheet=sheet.title, row_start=number))
 
 
-def extract_xlsx(source: BinaryIO, *, progress: Progress = no_progress) -> Iterator[Piece]:
+def extract_xlsx(
+    source: BinaryIO,
+    *,
+    progress: Progress = no_progress,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+    report: ExtractionReport | None = None,
+) -> Iterator[Piece]:
     """One piece per row, `header: value` for each cell, every sheet in turn."""
     archive_check(source)
     max_rows = settings.LUMA_DOCUMENT_MAX_ROWS
