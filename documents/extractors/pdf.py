@@ -5,7 +5,8 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from pypdf import PasswordType, PdfReader
+from pypdf import PageObject, PasswordType, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from documents.errors import CorruptFile, DocumentTooLong, EncryptedFile, NoExtractableText
 from documents.extractors.base import (
@@ -68,6 +69,81 @@ def _page_text(reader: PdfReader, index: int) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+_RADIO_FLAG = 1 << 15  # PDF 32000-1, 12.7.4.2.4: a button field whose widgets are radio buttons
+
+
+def _inherited(field: DictionaryObject, key: str) -> object:
+    """A field attribute, from the field or the nearest parent that has it (PDF 12.7.3.1)."""
+    node: DictionaryObject | None = field
+    for _ in range(32):  # a parent chain deeper than this is damage, not a form
+        if node is None:
+            return None
+        if key in node:
+            return node[key]
+        parent = node.get("/Parent")
+        node = parent.get_object() if parent is not None else None
+    return None
+
+
+def _full_name(field: DictionaryObject) -> str:
+    names: list[str] = []
+    node: DictionaryObject | None = field
+    for _ in range(32):
+        if node is None:
+            break
+        if "/T" in node:
+            names.append(str(node["/T"]))
+        parent = node.get("/Parent")
+        node = parent.get_object() if parent is not None else None
+    return ".".join(reversed(names))
+
+
+def _field_value(field: DictionaryObject) -> str:
+    """The filled value in words: text as typed, a ticked box "yes", the chosen radio
+    button or option; "" for an empty or unticked field."""
+    value = _inherited(field, "/V")
+    kind = _inherited(field, "/FT")
+    if value is None:
+        return ""
+    if isinstance(value, list | ArrayObject):
+        return ", ".join(str(item) for item in value if str(item).strip())
+    text = str(value)
+    if kind == "/Btn":
+        if text in {"/Off", "Off", ""}:
+            return ""
+        flags = int(_inherited(field, "/Ff") or 0)
+        return text.lstrip("/") if flags & _RADIO_FLAG else "yes"
+    return text.strip()
+
+
+def _form_lines(page: PageObject, seen: set[str]) -> list[str]:
+    """`name: value` for each filled form field on this page, each field once."""
+    lines: list[str] = []
+    for annotation in page.get("/Annots") or []:
+        widget = annotation.get_object()
+        if widget.get("/Subtype") != "/Widget":
+            continue
+        field = widget if "/T" in widget else widget.get("/Parent", widget).get_object()
+        name = _full_name(field)
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        value = _field_value(field)
+        if value:
+            lines.append(f"{name}: {value}")
+    return lines
+
+
+def _page_with_form(reader: PdfReader, index: int, seen: set[str]) -> str:
+    text = _page_text(reader, index)
+    try:
+        lines = _form_lines(reader.pages[index], seen)
+    except Exception as error:  # a damaged form loses its fields, not the page's text
+        logger.info("Form fields of page %s unreadable: %r", index + 1, error)
+        lines = []
+    return "\n\n".join(part for part in (text, "\n".join(lines)) if part)
+
+
 def extract_pdf(
     source: BinaryIO,
     *,
@@ -75,13 +151,16 @@ def extract_pdf(
     options: ExtractOptions = DEFAULT_OPTIONS,
     report: ExtractionReport | None = None,
 ) -> Iterator[Piece]:
-    """One piece per page that has text. A PDF with no text at all (scanned) is refused."""
+    """One piece per page that has text, with the page's filled form fields (AcroForm:
+    text, check boxes, radio buttons, choices) as `name: value` lines after it. A PDF
+    with no text at all (scanned) is refused."""
     reader, count = _pdf_open(source)
     if count > MAX_PAGES:
         raise DocumentTooLong(f"This PDF has {count:,} pages; Luma reads at most {MAX_PAGES:,}.")
     found_text = False
+    fields_seen: set[str] = set()
     for index in range(count):
-        text = _page_text(reader, index)
+        text = _page_with_form(reader, index, fields_seen)
         if text:
             found_text = True
             yield Piece(text, Location(page=index + 1))
