@@ -3,12 +3,20 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import File, Form, Router, Status, UploadedFile
 from ninja.pagination import paginate
+from pydantic.json_schema import SkipJsonSchema
 
-from documents.models import Document
-from documents.schemas import DocumentOut
-from documents.selectors import document_get, documents_visible_to
-from documents.services import document_create, document_delete, document_upload_check
+from documents.models import Document, DocumentChunk
+from documents.schemas import DocumentChunkOut, DocumentOut
+from documents.selectors import document_chunks, document_get, documents_visible_to
+from documents.services import (
+    document_chunk_delete,
+    document_create,
+    document_delete,
+    document_reingest,
+    document_upload_check,
+)
 from luma.ratelimit import rate_limit_check
+from luma.schemas import ErrorOut
 from memories.models import IMPORTANCE_DEFAULT
 
 router = Router()
@@ -75,3 +83,63 @@ def document_remove(request: HttpRequest, document_id: int) -> Status[None]:
     document = document_get(document_id=document_id, user=request.user)
     document_delete(document=document, user=request.user)
     return Status(204, None)
+
+
+@router.get(
+    "/{document_id}/chunks",
+    response=list[DocumentChunkOut],
+    summary="What Luma learned from a document: its chunks in order, each with its place, "
+    "text and memory (with its use count)",
+    description="Paginated (`limit`, `offset`; `count` is the total). Each chunk is one "
+    "memory: `content` is that memory as the persona sees it (with the document and "
+    "place), `text` the chunk's own text; `page`, `sheet`, `row_start`/`row_end`, "
+    "`json_path` and `heading` say where it came from. `use_count` and `last_used_at` "
+    "say how often replies used it. A document Luma has not read yet has none. "
+    "404 for a document you may not see (a viewer sees their own uploads).",
+)
+@paginate
+def document_chunk_list(request: HttpRequest, document_id: int) -> QuerySet[DocumentChunk]:
+    document = document_get(document_id=document_id, user=request.user)
+    return document_chunks(document=document)
+
+
+@router.delete(
+    "/{document_id}/chunks/{chunk_id}",
+    response={204: None},
+    summary="Forget one chunk of a document: its memory is deleted (its uploader, a "
+    "moderator or the owner)",
+    description="204: the chunk and its memory are gone, and the document's "
+    "`chunk_count` is one less. 404: no such document you may see, or no such chunk in "
+    "it. 403: the document is someone else's and you are not a moderator.",
+)
+def document_chunk_remove(request: HttpRequest, document_id: int, chunk_id: int) -> Status[None]:
+    document = document_get(document_id=document_id, user=request.user)
+    document_chunk_delete(document=document, chunk_id=chunk_id, user=request.user)
+    return Status(204, None)
+
+
+@router.post(
+    "/{document_id}/reingest",
+    response={200: DocumentOut, 409: ErrorOut, 429: ErrorOut},
+    summary="Read a document again: its memories are deleted and it is queued (its "
+    "uploader, a moderator or the owner)",
+    description="Optional form field `include_hidden_sheets` (as on upload): true to read "
+    "a workbook's hidden sheets this time, false to leave them out; without it, as before. "
+    "200: the document, `status` `queued` (poll `GET /api/documents/{id}` until `done` "
+    "or `failed`, as after an upload), `chunk_count` 0 until then. 409: Luma is reading "
+    "it now. 429: past the per-user upload rate (reading again counts as an upload). "
+    "404: no such document you may see. 403: the document is someone else's and you are "
+    "not a moderator.",
+)
+def document_reingest_start(
+    request: HttpRequest,
+    document_id: int,
+    include_hidden_sheets: Form[bool | SkipJsonSchema[None]] = None,
+) -> Document:
+    document = document_get(document_id=document_id, user=request.user)
+    rate_limit_check(scope="upload", who=f"user-{request.user.pk}", rate=settings.LUMA_UPLOAD_RATE)
+    return document_reingest(
+        document=document,
+        user=request.user,
+        include_hidden_sheets=include_hidden_sheets,
+    )

@@ -9,11 +9,11 @@ for the person who uploaded it and never breaks the upload of another.
 | `FileTooLarge` | 413 | the upload is over `LUMA_MAX_UPLOAD_BYTES` |
 | `EmptyFile` | 400 | the upload has no bytes |
 | `AlreadyUploadedByOther` | 409 | a viewer uploads a file someone else uploaded already |
-| `UnsupportedType` | 415 | not a PDF, XLSX, CSV, JSON or text file (judged by content) |
-| `CorruptFile` | 422 | a PDF or XLSX that its parser cannot read (e.g. truncated) |
-| `EncryptedFile` | 422 | a password-protected PDF |
+| `UnsupportedType` | 415 | not a type Luma reads (judged by content), e.g. an old .doc |
+| `CorruptFile` | 422 | a PDF, XLSX or DOCX that its parser cannot read (e.g. truncated) |
+| `EncryptedFile` | 422 | a password-protected PDF or Office file |
 | `NoExtractableText` | 422 | nothing to read, e.g. a scanned PDF (images only) |
-| `ArchiveTooLarge` | 422 | an XLSX that unpacks to an absurd size (zip bomb) |
+| `ArchiveTooLarge` | 422 | an XLSX or DOCX that unpacks to an absurd size (zip bomb) |
 | `DocumentTooLong` | 422 | more rows (`LUMA_DOCUMENT_MAX_ROWS`), columns or pages than Luma reads |
 | `InvalidJson` | 422 | JSON that does not parse; the message says line and column |
 | `InvalidCsv` | 422 | CSV that the csv module cannot parse; the message says the line |

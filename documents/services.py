@@ -30,7 +30,7 @@ from documents.errors import (
 )
 from documents.extractors import ExtractionReport, ExtractOptions, detect_kind, extract
 from documents.models import Document, DocumentChunk, DocumentStatus
-from luma.errors import NotFound
+from luma.errors import LumaError, NotFound
 from luma.roles import Role, role_of, role_require
 from luma.services import runtime_settings_get
 from memories import services as memory_services
@@ -241,7 +241,8 @@ def _document_spool(
 
 def _memory_content(document: Document, chunk: Chunk) -> str:
     """The chunk as the persona sees it: which document and where, then the text."""
-    return f'From "{document.name}" ({chunk.location.label}):\n{chunk.text}'
+    place = f" ({chunk.location.label})" if chunk.location.label else ""
+    return f'From "{document.name}"{place}:\n{chunk.text}'
 
 
 def _memories_create(document: Document, chunks: list[Chunk], *, embed: bool) -> list[Memory]:
@@ -377,3 +378,90 @@ def document_delete(*, document: Document, user: AbstractBaseUser | None = None)
         locked.delete()
     transaction.on_commit(lambda: storage.delete(file_name))
     logger.info("Document %s deleted with %s memories", document.pk, len(memory_ids))
+
+
+class DocumentBusy(LumaError):
+    """Luma is reading the document now: it cannot be read again until that ends."""
+
+    status_code = 409
+
+
+def document_change_allowed(*, document: Document, user: AbstractBaseUser) -> bool:
+    """Its uploader, a moderator or the owner may change what a document taught Luma."""
+    role = role_of(user)
+    uploader = document.uploaded_by_id is not None and document.uploaded_by_id == user.pk
+    return role >= Role.MODERATOR or (role >= Role.VIEWER and uploader)
+
+
+def _document_change_check(*, document: Document, user: AbstractBaseUser, action: str) -> None:
+    if not document_change_allowed(document=document, user=user):
+        role_require(user, Role.MODERATOR, action=f"{action} documents uploaded by someone else")
+
+
+def document_chunk_delete(*, document: Document, chunk_id: int, user: AbstractBaseUser) -> None:
+    """Forget one chunk: its memory goes through `memory_delete` (the chunk row with it),
+    and the document's chunk count follows."""
+    _document_change_check(document=document, user=user, action="delete the chunks of")
+    with transaction.atomic():
+        # Locked like `document_delete` and `document_reingest`, so the count stays true.
+        locked = Document.objects.select_for_update().filter(pk=document.pk).first()
+        chunk = (
+            DocumentChunk.objects.select_related("memory")
+            .filter(document=locked, pk=chunk_id)
+            .first()
+        )
+        if locked is None or chunk is None:
+            raise NotFound(f"Document {document.pk} has no chunk {chunk_id}.")
+        memory_services.memory_delete(memory=chunk.memory)
+        remaining = DocumentChunk.objects.filter(document=locked).count()
+        Document.objects.filter(pk=locked.pk).update(
+            chunk_count=remaining, updated_at=timezone.now()
+        )
+    document.refresh_from_db()
+    logger.info("Document %s: chunk %s and its memory deleted", document.pk, chunk_id)
+
+
+def document_reingest(
+    *,
+    document: Document,
+    user: AbstractBaseUser,
+    include_hidden_sheets: bool | None = None,
+    enqueue: bool = True,
+) -> Document:
+    """Forget what a document taught Luma and queue it to be read again (with
+    `include_hidden_sheets` changed when given). A document Luma is reading now is
+    refused (`DocumentBusy`), unless its reading stalled for `LUMA_DOCUMENT_STALE_SECONDS`."""
+    _document_change_check(document=document, user=user, action="read again")
+    stale_before = timezone.now() - timedelta(seconds=settings.LUMA_DOCUMENT_STALE_SECONDS)
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().filter(pk=document.pk).first()
+        if locked is None:
+            raise NotFound(f"Document {document.pk} does not exist.")
+        if not locked.finished and locked.updated_at >= stale_before:
+            raise DocumentBusy(
+                f"Luma is reading {locked.name} now; read it again once that is done.",
+                detail=f"status {locked.status}",
+            )
+        memory_ids = list(
+            Memory.objects.filter(document_chunk__document=locked).values_list("pk", flat=True)
+        )
+        memory_services.memories_delete(memory_ids=memory_ids)
+        changes: dict[str, bool] = {}
+        if include_hidden_sheets is not None:
+            changes["include_hidden_sheets"] = include_hidden_sheets
+        Document.objects.filter(pk=locked.pk).update(
+            status=DocumentStatus.QUEUED,
+            progress=0,
+            error="",
+            error_detail="",
+            chunk_count=0,
+            notes=[],
+            ingested_at=None,
+            updated_at=timezone.now(),
+            **changes,
+        )
+    logger.info("Document %s queued again; %s memories forgotten", document.pk, len(memory_ids))
+    if enqueue:
+        _ingestion_enqueue(document)
+    document.refresh_from_db()
+    return document

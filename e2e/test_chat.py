@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import PASSWORD, USERNAME, LiveLuma
-from e2e.test_documents import RECORD_FORM_FIELDS
+from e2e.test_documents import RECORD_FORM_FIELDS, drop_files
 from providers.testing.fakes import FakeOpenAIServer
 
 
@@ -209,3 +209,19 @@ def test_a_refused_upload_shows_the_servers_reason(page: Page, tmp_path) -> None
     item = page.locator("#messages .message.document.failed")
     expect(item).to_contain_text("program.exe: upload failed: ")
     expect(page.locator("#banner")).to_contain_text("Upload of program.exe failed")
+
+
+def test_files_dropped_on_the_chat_are_uploaded_each_on_its_own_line(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    expect(page.locator("#upload-input")).to_have_attribute("multiple", "")
+    drop_files(page, "#messages", {
+        "chat-drop-one.txt": "Luma's theme song is called Starlight Relay.",
+        "chat-drop-two.txt": "Luma's community is called the Lanterns.",
+    }, lit="section.chat")  # fmt: skip
+    items = page.locator("#messages .message.document")
+    expect(items).to_have_count(2)
+    for name in ("chat-drop-one.txt", "chat-drop-two.txt"):
+        expect(items.filter(has_text=name)).to_contain_text(
+            re.compile(re.escape(name) + r": done · 1 chunk"), timeout=15_000
+        )

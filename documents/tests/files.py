@@ -1,4 +1,5 @@
-"""Real files of every format, written by the tests (fpdf2 for PDFs, openpyxl for XLSX)."""
+"""Real files of every format, written by the tests (fpdf2 for PDFs, openpyxl for XLSX,
+python-docx for Word)."""
 
 import io
 import json
@@ -6,6 +7,7 @@ import re
 import zipfile
 from typing import Any
 
+import docx
 from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 from openpyxl import Workbook
@@ -88,3 +90,23 @@ def csv_bytes(rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str 
 
 def json_bytes(value: Any) -> bytes:
     return json.dumps(value, indent=2).encode()
+
+
+def docx_bytes(*blocks: tuple) -> bytes:
+    """A Word document written by python-docx: ("h", level, text), ("p", text) or
+    ("table", rows)."""
+    document = docx.Document()
+    for block in blocks:
+        if block[0] == "h":
+            document.add_heading(block[2], block[1])
+        elif block[0] == "p":
+            document.add_paragraph(block[1])
+        else:
+            rows = block[1]
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    table.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

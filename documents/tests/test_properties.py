@@ -18,6 +18,10 @@ SEEDS = {
     "csv": b"Day,Game\r\nFriday,Hades\r\n",
     "json": b'{"a": [1, {"b": "c"}]}',
     "txt": b"Luma's lore.\n\nThe moon.\n",
+    "docx": files.docx_bytes(("h", 1, "Lore"), ("p", "The moon."), ("table", [["A"], ["b"]])),
+    "md": b"# Lore\n\nThe *moon*.\n\n| A |\n|---|\n| b |\n",
+    "html": b"<!doctype html><h1>Lore</h1><p>The <b>moon</b>.</p><table><tr><th>A</th></tr>"
+    b"<tr><td>b</td></tr></table>",
 }
 
 

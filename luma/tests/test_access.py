@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from chat.models import Conversation
 from chat.services import conversation_start
 from config.api import api
-from documents.models import Document
+from documents.models import Document, DocumentChunk
 from documents.services import document_create
 from luma.models import ApiToken
 from luma.services import api_token_create, runtime_settings_get
@@ -102,6 +102,16 @@ def upload_body(world: World) -> dict[str, Any]:
     return {"file": SimpleUploadedFile("notes.txt", b"Friday is karaoke night.")}
 
 
+def viewers_document() -> Document:
+    """The viewer's own upload (the `viewer_document` fixture): theirs as a viewer,
+    someone else's as a moderator or the owner."""
+    return Document.objects.get(uploaded_by__username="viewer")
+
+
+def first_chunk(document: Document) -> DocumentChunk:
+    return DocumentChunk.objects.filter(document=document).order_by("position").first()
+
+
 API_CASES = [
     Case("POST", "/api/chat", (401, 200, 200, 200), body=lambda w: {"message": "hi"},
          fixtures=("use_deepseek",)),
@@ -154,6 +164,23 @@ API_CASES = [
          url=lambda w: f"/api/documents/{w.global_document.pk}"),
     Case("DELETE", "/api/documents/{document_id}", (401, 404, 204, 204),
          url=lambda w: f"/api/documents/{w.global_document.pk}"),
+    Case("GET", "/api/documents/{document_id}/chunks", (401, 404, 200, 200),
+         url=lambda w: f"/api/documents/{w.global_document.pk}/chunks"),
+    Case("GET", "/api/documents/{document_id}/chunks", (401, 200, 200, 200), label="a viewer's",
+         url=lambda w: f"/api/documents/{viewers_document().pk}/chunks",
+         fixtures=("viewer_document",)),
+    Case("DELETE", "/api/documents/{document_id}/chunks/{chunk_id}", (401, 404, 204, 204),
+         url=lambda w: f"/api/documents/{w.global_document.pk}/chunks/"
+                       f"{first_chunk(w.global_document).pk}"),
+    Case("DELETE", "/api/documents/{document_id}/chunks/{chunk_id}", (401, 204, 204, 204),
+         label="a viewer's", fixtures=("viewer_document",),
+         url=lambda w: f"/api/documents/{viewers_document().pk}/chunks/"
+                       f"{first_chunk(viewers_document()).pk}"),
+    Case("POST", "/api/documents/{document_id}/reingest", (401, 404, 200, 200),
+         url=lambda w: f"/api/documents/{w.global_document.pk}/reingest"),
+    Case("POST", "/api/documents/{document_id}/reingest", (401, 200, 200, 200),
+         label="a viewer's", fixtures=("viewer_document",),
+         url=lambda w: f"/api/documents/{viewers_document().pk}/reingest"),
 ]  # fmt: skip
 
 LOGIN = "/accounts/login/"
@@ -165,6 +192,10 @@ PAGE_CASES = [
          body=lambda w: {"ollama_endpoint": "http://attacker.example:11434"}),
     Case("GET", "memory/", (302, 200, 200, 200)),
     Case("GET", "documents/", (302, 200, 200, 200)),
+    Case("GET", "documents/<int:document_id>/", (302, 404, 200, 200),
+         url=lambda w: f"/documents/{w.global_document.pk}/"),
+    Case("GET", "documents/<int:document_id>/", (302, 200, 200, 200), label="a viewer's",
+         url=lambda w: f"/documents/{viewers_document().pk}/", fixtures=("viewer_document",)),
     Case("GET", "accounts/login/", (200, 200, 200, 200)),
     Case("POST", "accounts/logout/", (302, 302, 302, 302)),
     Case("GET", "admin/", (302, 302, 200, 200)),
@@ -177,6 +208,17 @@ def viewer_uploads(db) -> None:
     row = runtime_settings_get()
     row.viewer_uploads_enabled = True
     row.save()
+
+
+@pytest.fixture
+def viewer_document(user, settings, tmp_path) -> Document:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    document, _ = document_create(
+        file=SimpleUploadedFile("diary.txt", b"I stream on Sundays."),
+        name="diary.txt",
+        uploaded_by=user,
+    )
+    return document
 
 
 @pytest.fixture

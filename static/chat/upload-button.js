@@ -1,11 +1,12 @@
-// The chat's upload button: each file becomes a document line among the
-// messages that follows the upload (Luma.uploads) until Luma has read it.
-// Only those who may upload have the button.
+// The chat's upload button, and files dropped onto the chat: each file becomes a
+// document line among the messages that follows the upload (Luma.uploads) until
+// Luma has read it. Only those who may upload have the button, and only they can
+// drop files.
 (function () {
   "use strict";
   const button = document.getElementById("upload"), picker = document.getElementById("upload-input");
   if (!button || !picker) return;
-  const { upload, follow, isFinished } = window.Luma.uploads;
+  const { upload, follow, isFinished, dropZone } = window.Luma.uploads;
   const { addMessage, save, showBanner } = window.Luma.chat;
 
   function describe(doc) {
@@ -51,4 +52,5 @@
     for (const file of picker.files) send(file);
     picker.value = "";
   });
+  dropZone(document.querySelector("section.chat"), (files) => { for (const file of files) send(file); });
 })();

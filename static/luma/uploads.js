@@ -18,14 +18,16 @@
     return reason || `${request.status} ${request.statusText || "error"}`;
   }
 
-  // POST /api/documents (multipart `file`, optional `importance`). Resolves with
-  // {document, created}: created is false when the same content was uploaded
-  // before and that document came back. Rejects with a Luma.ApiError whose
-  // status is 0 when the connection broke, and whose body is the server's answer.
-  function upload(file, { importance, onProgress = () => {} } = {}) {
+  // POST /api/documents (multipart `file`, optional `importance`, and
+  // `include_hidden_sheets` when asked for). Resolves with {document, created}:
+  // created is false when the same content was uploaded before and that document
+  // came back. Rejects with a Luma.ApiError whose status is 0 when the connection
+  // broke, and whose body is the server's answer.
+  function upload(file, { importance, includeHiddenSheets = false, onProgress = () => {} } = {}) {
     const form = new FormData();
     form.append("file", file);
     if (importance !== undefined && importance !== null && importance !== "") form.append("importance", importance);
+    if (includeHiddenSheets) form.append("include_hidden_sheets", "true");
     const request = new XMLHttpRequest();
     request.open("POST", "/api/documents");
     request.setRequestHeader("X-CSRFToken", csrfToken());
@@ -62,5 +64,52 @@
     return doc;
   }
 
-  window.Luma.uploads = { upload, follow, isFinished };
+  // Lets files be dropped anywhere on the page: `zone` is lit (class "dropping")
+  // while files are dragged over the page, and onFiles gets the dropped files as
+  // an array. Catching every drop also keeps the browser from opening a file in
+  // Luma's place. Other drags (text, links) are left alone.
+  function dropZone(zone, onFiles) {
+    let depth = 0;  // dragenter and dragleave fire for every element crossed
+    const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
+    const light = (on) => zone.classList.toggle("dropping", on);
+    document.addEventListener("dragenter", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth += 1;
+      light(true);
+    });
+    document.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      light(true);
+    });
+    document.addEventListener("dragleave", (event) => {
+      if (!carriesFiles(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) light(false);
+    });
+    document.addEventListener("drop", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth = 0;
+      light(false);
+      const files = Array.from(event.dataTransfer.files || []);
+      if (files.length) onFiles(files);
+    });
+  }
+
+  // Runs worker(item) for every item, at most `limit` at a time; resolves when all
+  // have settled (a worker reports its own failures).
+  async function eachLimited(items, limit, worker) {
+    const queue = Array.from(items);
+    const lanes = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      while (queue.length) {
+        try { await worker(queue.shift()); } catch (_) { /* the worker has shown it */ }
+      }
+    });
+    await Promise.all(lanes);
+  }
+
+  window.Luma.uploads = { upload, follow, isFinished, dropZone, eachLimited };
 })();
