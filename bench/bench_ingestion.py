@@ -1,8 +1,9 @@
-"""Ingestion throughput: a 200-page PDF and a 50,000-row XLSX, against a bare read.
+"""Ingestion throughput: a 200-page PDF, a 50,000-row XLSX and a 2,000-paragraph DOCX,
+against a bare read.
 
 Writes both files in a temporary folder, ingests each into a fresh SQLite
 database (store, extract, chunk, write the memories: the whole service), and
-reads the same file with bare pypdf / openpyxl (read-only) for comparison.
+reads the same file with bare pypdf / openpyxl (read-only) / python-docx for comparison.
 Prints pages/s or rows/s, the ratio of ingestion time to the bare read (CPU
 time, best of `--repeat` runs: wall time is printed too, but on a shared
 machine other processes inflate it), and the peak Python memory (tracemalloc,
@@ -12,7 +13,7 @@ own background task, run after ingestion by the worker.
 The XLSX is also ingested at a fifth of its size: a flat memory bound shows
 as a peak that does not grow with the row count.
 
-    .venv/bin/python bench/bench_ingestion.py [--pages 200] [--rows 50000]
+    .venv/bin/python bench/bench_ingestion.py [--pages 200] [--rows 50000] [--paragraphs 2000]
 """
 
 import argparse
@@ -31,6 +32,7 @@ from benchenv import django_setup
 os.environ.setdefault("LUMA_EMBEDDING_SOURCE", "none")
 WORK = django_setup("ingestion")
 
+import docx  # noqa: E402
 from django.core.files import File  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from fpdf import FPDF  # noqa: E402
@@ -74,6 +76,33 @@ def xlsx_write(path: Path, rows: int) -> None:
             ]
         )
     workbook.save(str(path))
+
+
+def docx_write(path: Path, paragraphs: int) -> None:
+    """Chapters with a heading, paragraphs and a schedule table every 50 paragraphs."""
+    document = docx.Document()
+    for n in range(paragraphs):
+        if n % 50 == 0:
+            document.add_heading(f"Chapter {n // 50 + 1}", 1)
+            table = document.add_table(rows=6, cols=3)
+            for r, row in enumerate(
+                [["Day", "Game", "Hours"]] + [[f"Day {i}", GAMES[i], "3"] for i in range(5)]
+            ):
+                for c, value in enumerate(row):
+                    table.cell(r, c).text = value
+        document.add_paragraph(PARAGRAPH.format(page=n // 50 + 1, n=n))
+    document.save(str(path))
+
+
+def bare_docx(path: Path) -> int:
+    """python-docx's own read: every paragraph's and every table cell's text."""
+    document = docx.Document(str(path))
+    count = sum(1 for paragraph in document.paragraphs if paragraph.text)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                _ = cell.text
+    return count
 
 
 def bare_pdf(path: Path) -> int:
@@ -159,6 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--paragraphs", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3, help="Timed runs; the best counts.")
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
@@ -166,12 +196,15 @@ def main() -> None:
     pdf_write(pdf_path, options.pages)
     xlsx_write(xlsx_path, options.rows)
     xlsx_write(small_path, options.rows // 5)
+    docx_path = WORK / "notes.docx"
+    docx_write(docx_path, options.paragraphs)
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, files in {WORK}\n", flush=True)
     logging.getLogger("documents").setLevel(logging.WARNING)
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     measure("PDF", pdf_path, "pages", options.pages, bare_pdf, options.repeat)
     measure("XLSX", xlsx_path, "rows", options.rows, bare_xlsx, options.repeat)
     measure("XLSX, a fifth", small_path, "rows", options.rows // 5, bare_xlsx, options.repeat)
+    measure("DOCX", docx_path, "paragraphs", options.paragraphs, bare_docx, options.repeat)
 
 
 if __name__ == "__main__":

@@ -51,13 +51,17 @@ class ThreadRelay(Generic[T]):
         self._worker = self._loop.run_in_executor(_pool, self._run, produce)
 
     def _run(self, produce: Callable[[Callable[[], bool]], Iterator[T]]) -> None:
-        close_old_connections()
+        # Whatever fails here (the database included), the end is always announced:
+        # the asyncio side then raises the failure instead of waiting for ever.
         try:
+            close_old_connections()
             for item in produce(self._abandoned.is_set):
                 self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
         finally:
-            close_old_connections()
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, _END)
+            try:
+                close_old_connections()
+            finally:
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, _END)
 
     async def next(self, timeout: float | None = None) -> T | None:
         """The next item, or None after the last one (raising what the producer raised).

@@ -8,12 +8,13 @@ import pytest
 
 from luma.relay import ThreadRelay
 
-pytestmark = pytest.mark.asyncio
+# The relay opens and closes database connections on its threads, as Django needs.
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
 async def drain(relay: ThreadRelay) -> list:
     items = []
-    while (item := await relay.next()) is not None:
+    while (item := await relay.next(timeout=10)) is not None:
         items.append(item)
     return items
 
@@ -24,9 +25,9 @@ async def test_items_arrive_in_order_and_the_error_after_them():
         raise ValueError("the model server broke")
 
     relay = ThreadRelay(produce)
-    assert [await relay.next() for _ in range(3)] == ["a", "b", "c"]
+    assert [await relay.next(timeout=10) for _ in range(3)] == ["a", "b", "c"]
     with pytest.raises(ValueError, match="broke"):
-        await relay.next()
+        await relay.next(timeout=10)
 
 
 async def test_a_timeout_loses_no_item():
@@ -53,7 +54,7 @@ async def test_the_producer_learns_when_nobody_listens():
         yield "never read"
 
     relay = ThreadRelay(produce)
-    assert await relay.next() == "first"
+    assert await relay.next(timeout=10) == "first"
     relay.abandon()
     await asyncio.to_thread(seen.wait, 5)
     assert seen.is_set()
@@ -72,3 +73,16 @@ async def test_many_replies_wait_on_their_model_servers_at_once(settings):
 
     relays = [ThreadRelay(produce) for _ in range(together)]
     assert await asyncio.gather(*(drain(relay) for relay in relays)) == [["ok"]] * together
+
+
+async def test_a_failure_before_the_first_item_is_raised_not_waited_for(monkeypatch):
+    """A pool thread whose database connection cannot be checked must not leave the
+    chat waiting for ever (found when this suite hung)."""
+
+    def broken() -> None:
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr("luma.relay.close_old_connections", broken)
+    relay = ThreadRelay(lambda abandoned: iter(["never"]))
+    with pytest.raises(RuntimeError, match="database unavailable"):
+        await relay.next(timeout=10)
