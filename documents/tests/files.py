@@ -1,6 +1,7 @@
 """Real files of every format, written by the tests (fpdf2 for PDFs, openpyxl for XLSX,
 python-docx for Word)."""
 
+import datetime
 import io
 import json
 import re
@@ -13,9 +14,12 @@ from fpdf.enums import EncryptionMethod
 from openpyxl import Workbook
 from PIL import Image
 
+FIXED_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
 
 def pdf_bytes(pages: list[str], *, user_password: str | None = None) -> bytes:
     pdf = FPDF()
+    pdf.set_creation_date(FIXED_DATE)  # the same pages make the same bytes, second after second
     pdf.set_font("Helvetica", size=12)
     for text in pages:
         pdf.add_page()
@@ -32,6 +36,7 @@ def pdf_bytes(pages: list[str], *, user_password: str | None = None) -> bytes:
 def scanned_pdf_bytes(pages: int = 2) -> bytes:
     """Pages that are only pictures, as a scanner makes them: no text layer."""
     pdf = FPDF()
+    pdf.set_creation_date(FIXED_DATE)
     for _ in range(pages):
         pdf.add_page()
         pdf.image(Image.new("RGB", (120, 160), "white"), x=10, y=10, w=120)
