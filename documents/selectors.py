@@ -38,6 +38,6 @@ def chunk_text(chunk: DocumentChunk) -> str:
     which tells the persona where it came from (a memory edited since keeps what it has)."""
     content = chunk.memory.content
     first_line, newline, rest = content.partition("\n")
-    if newline and first_line.startswith('From "') and first_line.endswith("):"):
+    if newline and first_line.startswith('From "') and first_line.endswith(("):", '":')):
         return rest
     return content

@@ -363,8 +363,8 @@ def document_delete(*, document: Document, user: AbstractBaseUser | None = None)
     `user` None is the system (admin actions are checked by the admin); otherwise
     its uploader, a moderator or the owner.
     """
-    if user is not None and document.uploaded_by_id != user.pk:
-        role_require(user, Role.MODERATOR, action="delete documents uploaded by someone else")
+    if user is not None:
+        _document_change_check(document=document, user=user, action="delete")
     with transaction.atomic():
         locked = Document.objects.select_for_update().filter(pk=document.pk).first()
         if locked is None:
@@ -387,15 +387,20 @@ class DocumentBusy(LumaError):
 
 
 def document_change_allowed(*, document: Document, user: AbstractBaseUser) -> bool:
-    """Its uploader, a moderator or the owner may change what a document taught Luma."""
+    """A moderator or the owner may change what a document taught Luma; a viewer only
+    their own upload while its memories are about them (once a moderator uploaded the
+    same file, they are everyone's, and a viewer never changes those)."""
     role = role_of(user)
-    uploader = document.uploaded_by_id is not None and document.uploaded_by_id == user.pk
-    return role >= Role.MODERATOR or (role >= Role.VIEWER and uploader)
+    if role >= Role.MODERATOR:
+        return True
+    return role == Role.VIEWER and document.subject_user_id == user.pk
 
 
 def _document_change_check(*, document: Document, user: AbstractBaseUser, action: str) -> None:
     if not document_change_allowed(document=document, user=user):
-        role_require(user, Role.MODERATOR, action=f"{action} documents uploaded by someone else")
+        role_require(
+            user, Role.MODERATOR, action=f"{action} documents about everyone or someone else"
+        )
 
 
 def document_chunk_delete(*, document: Document, chunk_id: int, user: AbstractBaseUser) -> None:

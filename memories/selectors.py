@@ -7,6 +7,7 @@ written. Lexical search alone still works while embeddings are being computed.
 """
 
 import logging
+import unicodedata
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -144,7 +145,11 @@ def memory_rank(
 def memory_rank_page(
     *, queryset: QuerySet[Memory], query: str, pool: int, offset: int, limit: int | None
 ) -> tuple[int, list[ScoredMemory]]:
-    """How many memories relate to `query`, and the ranked page `offset`, `limit`."""
+    """How many memories relate to `query`, and the ranked page `offset`, `limit`.
+
+    The query is NFKC-normalised as every stored text is (`documents.chunking`), so a
+    ligature or a fullwidth letter typed in a query finds the plain letters."""
+    query = unicodedata.normalize("NFKC", query)
     embedding = _query_vector_start(query)
     lexical = lexical_search(queryset, query, limit=pool)
     # Twice the pool: room for neighbours this queryset excludes (others' memories).

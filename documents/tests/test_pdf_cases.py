@@ -125,3 +125,16 @@ def test_fullwidth_letters_and_no_break_spaces_fold_too(upload):
     upload("notes.txt", f"{fullwidth}\u00a0karaoke at \uff19pm".encode())
     memory = Memory.objects.get()
     assert memory.content.endswith("Friday karaoke at 9pm")
+
+
+@pytest.mark.django_db
+def test_a_query_typed_with_a_ligature_or_fullwidth_letters_finds_the_plain_text(upload, settings):
+    settings.LUMA_EMBEDDING_SOURCE = "none"
+    document = upload("ligatures.pdf", (CASES / "pdf_ligatures.pdf").read_bytes())
+    chunk = DocumentChunk.objects.get(document=document)
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in "office")
+    for query in ("\ufb01rst", fullwidth):
+        _, found = memory_search(
+            queryset=Memory.objects.all(), query=query, filters=MemoryFilters(), offset=0, limit=5
+        )
+        assert [item.memory.pk for item in found] == [chunk.memory_id], query

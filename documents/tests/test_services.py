@@ -9,7 +9,14 @@ from django.utils import timezone
 from chat.services import Speaker, conversation_reply, conversation_start
 from documents.errors import AlreadyUploadedByOther, FileTooLarge, UnsupportedType
 from documents.models import Document, DocumentChunk, DocumentStatus
-from documents.services import document_create, document_delete, document_ingest
+from documents.selectors import chunk_text
+from documents.services import (
+    document_chunk_delete,
+    document_create,
+    document_delete,
+    document_ingest,
+    document_reingest,
+)
 from documents.tests import files
 from luma.errors import PermissionDenied
 from memories.models import Memory, MemorySource, MemoryStatus
@@ -228,3 +235,26 @@ def test_a_fact_only_in_an_uploaded_document_reaches_the_prompt(
     assert 'From "sponsor-brief.pdf" (page 2)' in system
     chunk = DocumentChunk.objects.get(document__name="sponsor-brief.pdf", page=2)
     assert chunk.memory in done.memories
+
+
+def test_a_viewer_cannot_change_their_file_once_it_is_everyones(upload, user, moderator_user):
+    """Found by a fresh user: after a moderator uploaded the same file, its memories are
+    global, and the viewer who uploaded it first must not delete them."""
+    mine = upload("v1.txt", b"Karaoke night is Friday.", uploaded_by=user)
+    shared = upload("v1.txt", b"Karaoke night is Friday.", uploaded_by=moderator_user)
+    chunk = DocumentChunk.objects.get(document=shared)
+    for change in (
+        lambda: document_chunk_delete(document=shared, chunk_id=chunk.pk, user=user),
+        lambda: document_reingest(document=shared, user=user),
+        lambda: document_delete(document=shared, user=user),
+    ):
+        with pytest.raises(PermissionDenied):
+            change()
+    assert mine.pk == shared.pk and Memory.objects.filter(pk=chunk.memory_id).exists()
+
+
+def test_a_chunk_without_a_place_shows_its_own_text(upload, moderator_user):
+    document = upload("notes.docx", files.docx_bytes(("p", "Lore Bible"), ("h", 1, "Origins")))
+    first = DocumentChunk.objects.filter(document=document).order_by("position").first()
+    assert first.memory.content == 'From "notes.docx":\nLore Bible'
+    assert chunk_text(first) == "Lore Bible"

@@ -126,3 +126,10 @@ def test_a_document_not_read_yet_says_so(upload, moderator_client, settings):
     html = moderator_client.get(f"/documents/{document.pk}/").content.decode()
     assert 'data-status="queued"' in html and "None yet: Luma is reading it." in html
     assert 'id="reingest" data-name="lore.txt" disabled' in html
+
+
+def test_someone_elses_document_is_a_friendly_not_found_page(upload, user_client):
+    document = upload("lore.txt", b"The moon is made of cheese.")
+    response = user_client.get(f"/documents/{document.pk}/")
+    assert response.status_code == 404
+    assert b"Not found" in response.content and b'aria-label="Main"' in response.content

@@ -41,8 +41,8 @@
     const button = event.target.closest("button.delete-chunk");
     if (!button) return;
     const row = button.closest("tr");
-    const place = row.querySelector(".place").firstChild.textContent;
-    if (!confirm(`Delete this chunk (${place})? Luma forgets what it says.`)) return;
+    const place = row.querySelector(".place").textContent.trim();
+    if (!confirm(`Delete this chunk${place ? ` (${place})` : ""}? Luma forgets what it says.`)) return;
     button.disabled = true;
     try {
       await api(`/api/documents/${id}/chunks/${row.dataset.id}`, { method: "DELETE" });
