@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 from xml.etree.ElementTree import Element
 
-import openpyxl
 from defusedxml.ElementTree import iterparse
 from django.conf import settings
 from openpyxl.formula.tokenizer import TokenizerError
 from openpyxl.formula.translate import Translator
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
@@ -259,11 +259,12 @@ def _sheet_pieces(
     fill = _MergeFill(_merged_ranges(sheet))
     header: list[str] | None = None
     counted = 0
-    with sheet._get_source() as source:
-        parser = _RowParser(sheet, source)
+    with sheet._get_source() as raw:
+        source = _Counted(raw)
+        parser = _RowParser(sheet, source)  # type: ignore[arg-type]
         for parsed, (number, cells) in enumerate(parser.parse(), start=1):
             if parsed % _PROGRESS_EVERY_ROWS == 0:
-                on_row(parsed)
+                on_row(source.count)
             values = _row_values(sheet.title, number, cells)
             if not values:
                 continue
@@ -284,9 +285,46 @@ def _sheet_pieces(
 # Workbook
 
 
+class _UnmeasuredSheet(ReadOnlyWorksheet):
+    """A read-only sheet that is not measured when opened: openpyxl reads the declared
+    size, and parses the whole sheet to find it when there is none (files from
+    streaming writers); Luma does not use that size (progress goes by bytes read)."""
+
+    def _get_size(self) -> None:
+        return None
+
+
+class _WorkbookReader(ExcelReader):
+    """openpyxl's read-only workbook reader, with `_UnmeasuredSheet`s (chart sheets,
+    which hold no cells, left out as openpyxl does)."""
+
+    def read_worksheets(self) -> None:
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            worksheet = _UnmeasuredSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
+
+
+class _Counted:
+    """A stream that counts the bytes read from it: how far into a sheet parsing got."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self.count += len(data)
+        return data
+
+
 def _workbook_open(source: BinaryIO) -> Workbook:
     try:
-        return openpyxl.load_workbook(source, read_only=True, data_only=True)
+        reader = _WorkbookReader(source, read_only=True, data_only=True)
+        reader.read()
+        return reader.wb
     except Exception as error:
         raise CorruptFile(
             "This Excel file cannot be read: it is damaged, or not an .xlsx workbook.",
@@ -330,17 +368,17 @@ def extract_xlsx(
     workbook = _workbook_open(source)
     try:
         sheets = _sheets_to_read(workbook, options, report)
-        # The declared sizes only pace the progress bar.
-        expected = [min(sheet.max_row or 0, max_rows) for sheet in sheets]
-        total = max(1, sum(expected))
+        # Progress goes by the bytes of sheet XML parsed: declared sizes are not the truth.
+        sizes = [workbook._archive.getinfo(sheet._worksheet_path).file_size for sheet in sheets]
+        total = max(1, sum(sizes))
         done = formulas_kept = 0
-        for sheet, rows in zip(sheets, expected, strict=True):
+        for sheet, size in zip(sheets, sizes, strict=True):
 
             def on_row(parsed: float, before: int = done) -> None:
                 progress(min(1.0, (before + parsed) / total))
 
             formulas_kept += yield from _sheet_pieces(sheet, max_rows=max_rows, on_row=on_row)
-            done += rows
+            done += size
         if formulas_kept and report is not None:
             report.note(_formulas_note(formulas_kept))
     except DocumentRejected:

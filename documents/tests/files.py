@@ -78,14 +78,18 @@ def zip_bomb_xlsx_bytes(unpacked_megabytes: int = 40) -> bytes:
     return _zip_rewrite(data, "xl/worksheets/sheet1.xml", bomb)
 
 
-def huge_dimension_xlsx_bytes() -> bytes:
-    """A small workbook whose sheet claims to span every row and column Excel has."""
-    data = xlsx_bytes({"Sheet": [["a", "b"], [1, 2]]})
+def xlsx_with_dimension(data: bytes, ref: str) -> bytes:
+    """The workbook with its first sheet declaring the size `ref`, true or not."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml")
-    forged = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', sheet)
-    assert forged != sheet
+    forged = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), sheet)
+    assert forged != sheet or ref.encode() in sheet
     return _zip_rewrite(data, "xl/worksheets/sheet1.xml", forged)
+
+
+def huge_dimension_xlsx_bytes() -> bytes:
+    """A small workbook whose sheet claims to span every row and column Excel has."""
+    return xlsx_with_dimension(xlsx_bytes({"Sheet": [["a", "b"], [1, 2]]}), "A1:XFD1048576")
 
 
 def csv_bytes(rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ",") -> bytes:

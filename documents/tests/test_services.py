@@ -175,6 +175,22 @@ def test_progress_is_reported_while_processing(user):
     assert seen == sorted(seen) and seen[-1] == 100 and len(seen) > 5
 
 
+@pytest.mark.parametrize("declared", ["A1:B2", "A1:XFD1048576", None])
+def test_a_workbooks_progress_goes_by_what_is_read_whatever_size_it_declares(declared, settings):
+    settings.LUMA_EMBEDDING_SOURCE = "none"  # progress is about reading; vectors come later
+    data = files.xlsx_bytes({"S": [["Day", "Game"], *[[f"Day {i}", "Hades"] for i in range(4000)]]})
+    if declared is not None:
+        data = files.xlsx_with_dimension(data, declared)
+    seen = []
+    document, _ = document_create(
+        file=SimpleUploadedFile("big.xlsx", data), name="big.xlsx", enqueue=False
+    )
+    document = document_ingest(document_id=document.pk, on_progress=seen.append)
+    assert document.status == DocumentStatus.DONE and document.chunk_count > 0
+    assert seen == sorted(seen) and seen[-1] == 100
+    assert len([percent for percent in seen if 0 < percent < 90]) >= 3, seen
+
+
 def test_deleting_a_document_deletes_its_memories_through_the_memory_service(
     upload, moderator_user, django_capture_on_commit_callbacks
 ):
