@@ -182,7 +182,8 @@ def test_the_chunks_come_in_reading_order_a_page_at_a_time(upload, moderator_cli
     assert page["items"][0]["text"] == "Fact number 5 about Luma."
 
 
-@pytest.mark.parametrize(
+# Who asks, whose document it is, and the status they get.
+BY_ROLE_AND_UPLOADER = pytest.mark.parametrize(
     ("role", "whose", "expected"),
     [
         ("anonymous", "a viewer's", 401),
@@ -193,6 +194,9 @@ def test_the_chunks_come_in_reading_order_a_page_at_a_time(upload, moderator_cli
         ("owner", "someone else's", 200),
     ],
 )
+
+
+@BY_ROLE_AND_UPLOADER
 def test_who_sees_the_chunks(request, upload, user, role, whose, expected):
     uploader = user if whose in {"own", "a viewer's"} else request.getfixturevalue("other_user")
     document = _schedule(upload, uploaded_by=uploader)
@@ -264,17 +268,7 @@ def test_only_the_uploader_and_moderators_may_change_a_document(upload, user, ot
     assert not document_change_allowed(document=document, user=user)
 
 
-@pytest.mark.parametrize(
-    ("role", "whose", "expected"),
-    [
-        ("anonymous", "a viewer's", 401),
-        ("viewer", "own", 200),
-        ("viewer", "someone else's", 404),
-        ("moderator", "a viewer's", 200),
-        ("moderator", "someone else's", 200),
-        ("owner", "someone else's", 200),
-    ],
-)
+@BY_ROLE_AND_UPLOADER
 def test_who_may_read_a_document_again(request, upload, user, role, whose, expected):
     uploader = user if whose in {"own", "a viewer's"} else request.getfixturevalue("other_user")
     document = _schedule(upload, uploaded_by=uploader)
