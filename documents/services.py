@@ -9,6 +9,7 @@ deleted meanwhile, leaves no memory behind.
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import PureWindowsPath
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 # Extraction is this share of the progress bar; writing the memories is the rest.
 _EXTRACTION_PERCENT = 90
 _PROGRESS_STEP_PERCENT = 5
+_PROGRESS_WRITE_SECONDS = 0.5
 # Chunks written per query while storing a document (all in one transaction).
 _STORE_BATCH = 1000
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -201,12 +203,15 @@ def document_retry(*, document: Document, enqueue: bool = True) -> Document:
 
 
 class _ProgressReporter:
-    """Writes the document's progress when it moves by a step, not on every page or row."""
+    """Reports the document's progress when it moves by a step, not on every page or
+    row; the row is written at most every `_PROGRESS_WRITE_SECONDS` (pages poll about
+    once a second, and each write is a transaction on the ingestion's path)."""
 
     def __init__(self, document: Document, callback: ProgressCallback | None) -> None:
         self.document_id = document.pk
         self.callback = callback
         self.percent = 0
+        self.written_at = time.monotonic()
 
     def __call__(self, fraction: float) -> None:
         self.set(int(fraction * _EXTRACTION_PERCENT))
@@ -215,9 +220,11 @@ class _ProgressReporter:
         if percent < self.percent + _PROGRESS_STEP_PERCENT and percent != 100:
             return
         self.percent = percent
-        Document.objects.filter(pk=self.document_id, status=DocumentStatus.PROCESSING).update(
-            progress=percent, updated_at=timezone.now()
-        )
+        if time.monotonic() - self.written_at >= _PROGRESS_WRITE_SECONDS:
+            self.written_at = time.monotonic()
+            Document.objects.filter(pk=self.document_id, status=DocumentStatus.PROCESSING).update(
+                progress=percent, updated_at=timezone.now()
+            )
         if self.callback is not None:
             self.callback(percent)
 

@@ -1,5 +1,6 @@
 """PDF: the text of each page, with pypdf."""
 
+import io
 import logging
 import re
 from collections.abc import Iterator
@@ -30,7 +31,10 @@ def _pdf_open(source: BinaryIO) -> tuple[PdfReader, int]:
     """The reader, decrypted when the PDF only has an empty user password, and its page count.
     pypdf raises many kinds of errors on damaged files; each becomes `CorruptFile`."""
     try:
-        reader = PdfReader(source, strict=False)
+        # In memory, as pypdf itself holds a PDF it opens by name (uploads are bounded by
+        # LUMA_MAX_UPLOAD_BYTES): reading through Django's File proxy on every seek and
+        # read of every page cost a third more than the bare read.
+        reader = PdfReader(io.BytesIO(source.read()), strict=False)
         encrypted = reader.is_encrypted
     except Exception as error:
         raise CorruptFile(
