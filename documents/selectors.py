@@ -9,9 +9,10 @@ from luma.roles import Role, role_of
 def documents_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Document]:
     """Moderators and the owner see every document; viewers those they uploaded."""
     documents = Document.objects.select_related("uploaded_by")
-    if role_of(user) >= Role.MODERATOR:
+    role = role_of(user)
+    if role >= Role.MODERATOR:
         return documents
-    if role_of(user) == Role.VIEWER:
+    if role == Role.VIEWER:
         return documents.filter(uploaded_by=user)
     return documents.none()
 

@@ -171,12 +171,17 @@ def document_create(
     return document, True
 
 
+def _memory_ids(document: Document) -> list[int]:
+    """The memories made from `document`'s chunks."""
+    return list(
+        Memory.objects.filter(document_chunk__document=document).values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def _document_share(document: Document) -> None:
     """A viewer's document uploaded again by a moderator or the owner: about everyone now."""
-    memory_ids = list(
-        Memory.objects.filter(document_chunk__document=document).values_list("pk", flat=True)
-    )
+    memory_ids = _memory_ids(document)
     memory_services.memories_make_global(memory_ids=memory_ids)
     Document.objects.filter(pk=document.pk).update(subject_user=None)
     document.subject_user = None
@@ -376,9 +381,7 @@ def document_delete(*, document: Document, user: AbstractBaseUser | None = None)
         locked = Document.objects.select_for_update().filter(pk=document.pk).first()
         if locked is None:
             raise NotFound(f"Document {document.pk} does not exist.")
-        memory_ids = list(
-            Memory.objects.filter(document_chunk__document=locked).values_list("pk", flat=True)
-        )
+        memory_ids = _memory_ids(locked)
         memory_services.memories_delete(memory_ids=memory_ids)
         file_name = locked.file.name
         storage = locked.file.storage
@@ -454,9 +457,7 @@ def document_reingest(
                 f"Luma is reading {locked.name} now; read it again once that is done.",
                 detail=f"status {locked.status}",
             )
-        memory_ids = list(
-            Memory.objects.filter(document_chunk__document=locked).values_list("pk", flat=True)
-        )
+        memory_ids = _memory_ids(locked)
         memory_services.memories_delete(memory_ids=memory_ids)
         changes: dict[str, bool] = {}
         if include_hidden_sheets is not None:

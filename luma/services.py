@@ -1,3 +1,4 @@
+import copy
 import os
 import secrets
 from pathlib import Path
@@ -108,7 +109,7 @@ def runtime_settings_update(**changes: Any) -> RuntimeSettings:
         raise InvalidSettings({name: ["Not a setting."] for name in sorted(unknown)})
     row = runtime_settings_get()
     changes["deepseek_api_key"] = row.deepseek_api_key_entered(changes.get("deepseek_api_key"))
-    stored = RuntimeSettings.objects.get(pk=row.pk)
+    stored = copy.copy(row)  # as it was, for the key rule below
     for field, value in changes.items():
         if value is None:
             continue

@@ -55,7 +55,7 @@ def xlsx_bytes(sheets: dict[str, list[list[Any]]]) -> bytes:
     return buffer.getvalue()
 
 
-def _zip_rewrite(data: bytes, member: str, new_content: bytes) -> bytes:
+def zip_rewrite(data: bytes, member: str, new_content: bytes) -> bytes:
     """The same zip with one member's content replaced."""
     output = io.BytesIO()
     with (
@@ -75,7 +75,7 @@ def zip_bomb_xlsx_bytes(unpacked_megabytes: int = 40) -> bytes:
         sheet = archive.read("xl/worksheets/sheet1.xml")
     padding = b" " * (unpacked_megabytes * 1024 * 1024)
     bomb = sheet.replace(b"<sheetData>", b"<sheetData>" + padding, 1)
-    return _zip_rewrite(data, "xl/worksheets/sheet1.xml", bomb)
+    return zip_rewrite(data, "xl/worksheets/sheet1.xml", bomb)
 
 
 def xlsx_with_dimension(data: bytes, ref: str) -> bytes:
@@ -84,7 +84,7 @@ def xlsx_with_dimension(data: bytes, ref: str) -> bytes:
         sheet = archive.read("xl/worksheets/sheet1.xml")
     forged = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), sheet)
     assert forged != sheet or ref.encode() in sheet
-    return _zip_rewrite(data, "xl/worksheets/sheet1.xml", forged)
+    return zip_rewrite(data, "xl/worksheets/sheet1.xml", forged)
 
 
 def huge_dimension_xlsx_bytes() -> bytes:

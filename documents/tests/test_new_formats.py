@@ -16,7 +16,7 @@ from documents.errors import (
 )
 from documents.extractors import ExtractionReport, detect_kind, extract
 from documents.models import DocumentChunk
-from documents.tests.files import docx_bytes
+from documents.tests.files import docx_bytes, zip_rewrite
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(50)
 
@@ -42,18 +42,6 @@ SCHEDULE = docx_bytes(
     ("h", 1, "Lore"),
     ("p", "Luma fell from the moon."),
 )
-
-
-def _zip_with(data: bytes, name: str, content: bytes) -> bytes:
-    """The same zip with one member's content replaced."""
-    output = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            target.writestr(info.filename, content if info.filename == name else source.read(info))
-    return output.getvalue()
 
 
 # DOCX
@@ -126,7 +114,7 @@ def test_a_truncated_docx_is_refused_as_damaged():
 
 
 def test_a_docx_with_a_damaged_body_is_refused_as_damaged():
-    broken = _zip_with(SCHEDULE, "word/document.xml", b"<w:document><w:body><w:p>")
+    broken = zip_rewrite(SCHEDULE, "word/document.xml", b"<w:document><w:body><w:p>")
     with pytest.raises(CorruptFile, match="Word document cannot be read"):
         pieces("docx", broken)
 
@@ -135,7 +123,7 @@ def test_a_docx_zip_bomb_is_refused_before_it_is_unpacked():
     with zipfile.ZipFile(io.BytesIO(SCHEDULE)) as archive:
         body = archive.read("word/document.xml")
     padding = b" " * (40 * 1024 * 1024)  # 40 MB of blanks pack into about 40 KB
-    bomb = _zip_with(
+    bomb = zip_rewrite(
         SCHEDULE, "word/document.xml", body.replace(b"<w:body>", b"<w:body>" + padding)
     )
     assert len(bomb) < 200_000
