@@ -5,6 +5,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypedDict
 
+from providers.reasoning import Reasoning, reasoning_split
+
+__all__ = ["Reasoning"]  # a stream item, re-exported with the other ones
+
 
 class ChatMessage(TypedDict):
     role: str  # "system" | "user" | "assistant"
@@ -13,9 +17,13 @@ class ChatMessage(TypedDict):
 
 @dataclass(frozen=True)
 class Usage:
+    """Token counts of one reply, and why it ended (OpenAI's `finish_reason`:
+    "stop", or "length" when the max-tokens limit cut it off)."""
+
     prompt_tokens: int
     completion_tokens: int
     estimated: bool = False
+    finish_reason: str = "stop"
 
     @property
     def total_tokens(self) -> int:
@@ -36,8 +44,9 @@ class ChatOptions:
     json_mode: bool = False
 
 
-# A stream yields text chunks, then exactly one Usage as its last item.
-ChatStream = Iterator[str | Usage]
+# A stream yields reply text chunks and `Reasoning` pieces as they come, then
+# exactly one Usage as its last item.
+ChatStream = Iterator[str | Reasoning | Usage]
 
 
 def estimate_tokens(text: str) -> int:
@@ -55,15 +64,21 @@ class Provider(ABC):
 
     @abstractmethod
     def stream_chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatStream:
-        """Stream a reply: text chunks as they come, then its Usage."""
+        """Stream what the server sends: text chunks (reasoning in `<think>` tags
+        included) or `Reasoning` the server marks as such, then the Usage."""
+
+    def stream(self, messages: list[ChatMessage], options: ChatOptions) -> ChatStream:
+        """`stream_chat` with reasoning always apart from the reply's text."""
+        return reasoning_split(self.stream_chat(messages, options))
 
     def complete(self, messages: list[ChatMessage], options: ChatOptions) -> Completion:
+        """The whole reply, without reasoning."""
         chunks: list[str] = []
         usage: Usage | None = None
-        for item in self.stream_chat(messages, options):
+        for item in self.stream(messages, options):
             if isinstance(item, Usage):
                 usage = item
-            else:
+            elif isinstance(item, str):
                 chunks.append(item)
         text = "".join(chunks)
         return Completion(text, usage or estimate_usage(messages, text))

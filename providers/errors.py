@@ -44,3 +44,7 @@ class MalformedResponse(ProviderError):
 
 class ProviderNotInstalled(ProviderError):
     """The built-in model's runtime is missing from this installation."""
+
+
+class ContextTooLong(ProviderError):
+    """The prompt is longer than the model's context window (a 400 from the server)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from luma.models import RuntimeSettings
-from providers.base import ChatMessage, Usage
+from providers.base import ChatMessage, Reasoning, Usage
 from providers.errors import ProviderError, ProviderTimeout
 from providers.registry import chat_options_from, provider_build, provider_model
 
@@ -31,12 +31,12 @@ class Answering:
     fallback: bool = False
 
 
-ReplyItem = str | Usage | Answering
+ReplyItem = str | Reasoning | Usage | Answering
 
 
 def _attempts(
     row: RuntimeSettings, name: str, messages: list[ChatMessage], json_mode: bool, sleep: Callable
-) -> Iterator[str | Usage]:
+) -> Iterator[str | Reasoning | Usage]:
     """One provider, retried on transient errors until the first chunk arrives."""
     retries = settings.LUMA_PROVIDER_RETRIES
     for attempt in range(retries + 1):
@@ -44,7 +44,7 @@ def _attempts(
         try:
             provider = provider_build(row, name)
             options = chat_options_from(row, json_mode=json_mode, provider=name)
-            for item in provider.stream_chat(messages, options):
+            for item in provider.stream(messages, options):
                 started = True
                 yield item
             return

@@ -4,11 +4,20 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import httpx
 import openai
 
-from providers.base import ChatMessage, ChatOptions, ChatStream, Provider, Usage, estimate_usage
+from providers.base import (
+    ChatMessage,
+    ChatOptions,
+    ChatStream,
+    Provider,
+    Reasoning,
+    Usage,
+    estimate_usage,
+)
 from providers.errors import (
     MalformedResponse,
     ProviderAuthError,
@@ -91,6 +100,7 @@ class DeepSeekProvider(Provider):
         extra = {"response_format": {"type": "json_object"}} if options.json_mode else {}
         usage: Usage | None = None
         chunks: list[str] = []
+        finish_reason = "stop"
         with _typed_errors(self.base_url, options.model):
             stream = self.client.chat.completions.create(
                 model=options.model,
@@ -106,11 +116,18 @@ class DeepSeekProvider(Provider):
                     if chunk.usage is not None:
                         usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                     for choice in chunk.choices:
-                        text = choice.delta.content if choice.delta else None
-                        if text:
-                            chunks.append(text)
-                            yield text
-        yield usage or estimate_usage(messages, "".join(chunks))
+                        finish_reason = choice.finish_reason or finish_reason
+                        if choice.delta is None:
+                            continue
+                        # DeepSeek's reasoner (and vLLM, LM Studio) send thinking apart.
+                        thinking = getattr(choice.delta, "reasoning_content", None)
+                        if thinking:
+                            yield Reasoning(thinking)
+                        if choice.delta.content:
+                            chunks.append(choice.delta.content)
+                            yield choice.delta.content
+        usage = usage or estimate_usage(messages, "".join(chunks))
+        yield replace(usage, finish_reason=finish_reason)
 
     def list_models(self) -> list[str]:
         with _typed_errors(self.base_url, ""):

@@ -4,12 +4,20 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import ollama
 
-from providers.base import ChatMessage, ChatOptions, ChatStream, Provider, Usage, estimate_usage
+from providers.base import (
+    ChatMessage,
+    ChatOptions,
+    ChatStream,
+    Provider,
+    Reasoning,
+    Usage,
+    estimate_usage,
+)
 from providers.errors import (
     MalformedResponse,
     ProviderError,
@@ -148,14 +156,20 @@ class OllamaProvider(Provider):
                 format="json" if options.json_mode else None,
                 options={"temperature": options.temperature, "num_predict": options.max_tokens},
             )
+            finish_reason = "stop"
             for part in stream:
-                text = part.message.content if part.message else None
-                if text:
-                    chunks.append(text)
-                    yield text
-                if part.done and part.eval_count is not None:
-                    usage = Usage(part.prompt_eval_count or 0, part.eval_count)
-        yield usage or estimate_usage(messages, "".join(chunks))
+                message = part.message
+                if message is not None and getattr(message, "thinking", None):
+                    yield Reasoning(message.thinking)
+                if message is not None and message.content:
+                    chunks.append(message.content)
+                    yield message.content
+                if part.done:
+                    finish_reason = part.done_reason or finish_reason
+                    if part.eval_count is not None:
+                        usage = Usage(part.prompt_eval_count or 0, part.eval_count)
+        usage = usage or estimate_usage(messages, "".join(chunks))
+        yield replace(usage, finish_reason=finish_reason)
 
     def list_models(self) -> list[str]:
         probe = ollama_find_endpoint(self.configured, self.fallbacks)

@@ -53,6 +53,18 @@ class FakeBehaviour:
     completion_tokens: int | None = None
     embedding_dim: int = 8
     omit_usage: bool = False  # send no token counts, as some servers do
+    # Thinking sent before the reply: "tags" in the text as `<think>…</think>` split
+    # across chunks (Ollama, vLLM, llama.cpp with deepseek-r1, qwq), "open-in-prompt"
+    # the same without the opening tag (templates that put it in the prompt), "field"
+    # apart (OpenAI-compatible: `reasoning_content`, DeepSeek's reasoner; Ollama:
+    # `message.thinking`).
+    reasoning: str = ""
+    reasoning_as: str = "tags"
+    error_message: str | None = None  # the message of an error status, if not the default
+    # A prompt longer than this many characters is refused with the server's 400
+    # "context length exceeded" error, as vLLM, llama.cpp and DeepSeek answer.
+    max_prompt_chars: int | None = None
+    finish_reason: str = "stop"  # "length": the max-tokens limit cut the reply off
 
 
 def free_port() -> int:
@@ -65,6 +77,25 @@ def free_port() -> int:
 def split_reply(reply: str) -> list[str]:
     """Split into ~1-word chunks whose concatenation is exactly ``reply``."""
     return _CHUNK_RE.findall(reply)
+
+
+def content_chunks(behaviour: FakeBehaviour) -> list[str]:
+    """The reply's text chunks, with the thinking in tags cut every 3 characters
+    (so `<think>` arrives as `<th` + `ink` + `>…`) when the behaviour asks for it."""
+    if not behaviour.reasoning or behaviour.reasoning_as == "field":
+        return split_reply(behaviour.reply)
+    opening = "<think>" if behaviour.reasoning_as == "tags" else ""
+    thinking = f"{opening}{behaviour.reasoning}</think>\n\n"
+    return [thinking[i : i + 3] for i in range(0, len(thinking), 3)] + split_reply(
+        behaviour.reply
+    )
+
+
+def prompt_chars(body: dict[str, Any]) -> int:
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return 0
+    return sum(len(str(m.get("content", ""))) for m in messages if isinstance(m, dict))
 
 
 def fake_embedding(text: str, dim: int) -> list[float]:
@@ -315,7 +346,8 @@ class FakeOpenAIServer(FakeServer):
         default_message, kind, code = self._ERRORS.get(
             status, ("The server had an error while processing your request", "server_error", None)
         )
-        payload = {"error": {"message": message or default_message, "type": kind, "code": code}}
+        message = message or self.behaviour.error_message or default_message
+        payload = {"error": {"message": message, "type": kind, "code": code}}
         handler.send_json(status, payload)
 
     def _route(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> None:
@@ -356,7 +388,25 @@ class FakeOpenAIServer(FakeServer):
             self._error(handler, 404)
             return
         behaviour = self.behaviour
-        chunks = split_reply(behaviour.reply)
+        limit = behaviour.max_prompt_chars
+        if limit is not None and prompt_chars(body) > limit:
+            message = (
+                f"This model's maximum context length is {limit // 4} tokens. However, you "
+                f"requested {prompt_chars(body) // 4} tokens. Please reduce the length of the "
+                "messages."
+            )
+            handler.send_json(
+                400,
+                {
+                    "error": {
+                        "message": message,
+                        "type": "invalid_request_error",
+                        "code": "context_length_exceeded",
+                    }
+                },
+            )
+            return
+        chunks = content_chunks(behaviour)
         usage = self._usage(self._completion_tokens(chunks))
         completion_id = f"chatcmpl-fake-{self._next_id()}"
         created = int(time.time())
@@ -372,9 +422,9 @@ class FakeOpenAIServer(FakeServer):
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": behaviour.reply},
+                            "message": {"role": "assistant", "content": "".join(chunks)},
                             "logprobs": None,
-                            "finish_reason": "stop",
+                            "finish_reason": behaviour.finish_reason,
                         }
                     ],
                     "usage": usage,
@@ -397,6 +447,10 @@ class FakeOpenAIServer(FakeServer):
 
         wire_chunks = chunks or [""]
         handler.start_stream("text/event-stream")
+        if behaviour.reasoning and behaviour.reasoning_as == "field":
+            for piece in split_reply(behaviour.reasoning):
+                handler.write_chunk(chunk({"role": "assistant", "reasoning_content": piece}, None))
+                self._sleep(behaviour.chunk_delay)
         for i, text in enumerate(wire_chunks):
             if i:
                 self._sleep(behaviour.chunk_delay)
@@ -404,7 +458,7 @@ class FakeOpenAIServer(FakeServer):
             if i == 0:
                 delta = {"role": "assistant", "content": text}
             last = i == len(wire_chunks) - 1
-            handler.write_chunk(chunk(delta, "stop" if last else None))
+            handler.write_chunk(chunk(delta, behaviour.finish_reason if last else None))
             if behaviour.garbage:
                 handler.write_chunk(f"data: {_GARBAGE}\n\n")
                 handler.end_stream()
@@ -458,7 +512,8 @@ class FakeOllamaServer(FakeServer):
     version = "0.12.0"
 
     def _error(self, handler: _Handler, status: int, message: str | None = None) -> None:
-        handler.send_json(status, {"error": message or f"fake ollama error (status {status})"})
+        message = message or self.behaviour.error_message or f"fake ollama error (status {status})"
+        handler.send_json(status, {"error": message})
 
     def _resolve(self, model: object) -> str | None:
         """Ollama treats ``name`` and ``name:latest`` as the same model."""
@@ -519,7 +574,12 @@ class FakeOllamaServer(FakeServer):
             self._not_found(handler, body.get("model"))
             return
         behaviour = self.behaviour
-        chunks = split_reply(behaviour.reply)
+        limit = behaviour.max_prompt_chars
+        if limit is not None and prompt_chars(body) > limit:
+            self._error(handler, 400, "the input length exceeds the context length")
+            return
+        chunks = content_chunks(behaviour)
+        thinking = split_reply(behaviour.reasoning) if behaviour.reasoning_as == "field" else []
         started = time.perf_counter_ns()
 
         def final(content: str) -> dict[str, Any]:
@@ -529,7 +589,7 @@ class FakeOllamaServer(FakeServer):
                 "created_at": self._now(),
                 "message": {"role": "assistant", "content": content},
                 "done": True,
-                "done_reason": "stop",
+                "done_reason": behaviour.finish_reason,
                 "total_duration": total,
                 "load_duration": 0,
                 "prompt_eval_count": behaviour.prompt_tokens,
@@ -544,9 +604,17 @@ class FakeOllamaServer(FakeServer):
 
         # Ollama streams unless the request explicitly says "stream": false.
         if body.get("stream") is False:
-            handler.send_json(200, final(behaviour.reply))
+            handler.send_json(200, final("".join(chunks)))
             return
         handler.start_stream("application/x-ndjson")
+        for text in thinking:
+            part = {
+                "model": model,
+                "created_at": self._now(),
+                "message": {"role": "assistant", "content": "", "thinking": text},
+                "done": False,
+            }
+            handler.write_chunk(json.dumps(part) + "\n")
         for i, text in enumerate(chunks):
             if i:
                 self._sleep(behaviour.chunk_delay)

@@ -1,0 +1,133 @@
+"""Reasoning apart from the reply: `<think>` tags in streamed text.
+
+Reasoning models served by Ollama, vLLM, llama.cpp or any OpenAI-compatible
+server (deepseek-r1, qwq, qwen3, …) stream their thinking inside the reply's
+text as `<think>…</think>`, tags split across chunks at any character
+(`<th` + `ink>`). Some templates put the opening tag in the prompt, so the
+reply starts with the thinking and only the closing tag arrives. Servers that
+mark reasoning themselves (DeepSeek's `reasoning_content`, Ollama's
+`thinking`) yield `Reasoning` directly; it passes through unchanged.
+
+Open WebUI and SillyTavern parse the same tags; `<thinking>` and
+`<reasoning>` are accepted as well.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+_OPEN = ("<think>", "<thinking>", "<reasoning>")
+_CLOSE = ("</think>", "</thinking>", "</reasoning>")
+_LONGEST = max(len(tag) for tag in _OPEN + _CLOSE)
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """A piece of a reasoning model's thinking: never part of the reply's text."""
+
+    text: str
+
+
+def _partial_tag_at_end(text: str, tags: tuple[str, ...]) -> int:
+    """How many characters at the end of `text` could begin one of `tags`."""
+    lowered = text[-_LONGEST:].lower()
+    for size in range(min(len(lowered), _LONGEST - 1), 0, -1):
+        tail = lowered[-size:]
+        if any(tag.startswith(tail) for tag in tags):
+            return size
+    return 0
+
+
+def _find(text: str, tags: tuple[str, ...]) -> tuple[int, int]:
+    """(start, end) of the first of `tags` in `text`, or (-1, -1)."""
+    lowered = text.lower()
+    found = [(lowered.find(tag), len(tag)) for tag in tags]
+    found = [(at, size) for at, size in found if at >= 0]
+    if not found:
+        return -1, -1
+    at, size = min(found)
+    return at, at + size
+
+
+class ReasoningSplitter:
+    """Feed text chunks in order; get back reply text and `Reasoning` pieces.
+
+    Text that might be the start of a tag is held back until the next chunk
+    decides it (at most 12 characters). A reasoning block is only recognised at
+    the start of the reply (after whitespace), as the models emit it; a `<think>`
+    quoted in the middle of an answer stays text.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._thinking = False
+        self._started = False  # some reply text (not whitespace) was emitted
+
+    def feed(self, chunk: str) -> list[str | Reasoning]:
+        self._buffer += chunk
+        return self._drain(final=False)
+
+    def close(self) -> list[str | Reasoning]:
+        """What is left when the stream ends (an unclosed block is reasoning)."""
+        return self._drain(final=True)
+
+    def _drain(self, *, final: bool) -> list[str | Reasoning]:
+        out: list[str | Reasoning] = []
+        while self._buffer:
+            if self._thinking:
+                start, end = _find(self._buffer, _CLOSE)
+                if start >= 0:
+                    out.append(Reasoning(self._buffer[:start]))
+                    self._buffer = self._buffer[end:].lstrip()
+                    self._thinking = False
+                    continue
+                keep = 0 if final else _partial_tag_at_end(self._buffer, _CLOSE)
+                out.append(Reasoning(self._buffer[: len(self._buffer) - keep]))
+                self._buffer = self._buffer[len(self._buffer) - keep :]
+                break
+            if not self._started:
+                stripped = self._buffer.lstrip()
+                start, end = _find(stripped, _OPEN)
+                if start == 0:
+                    self._buffer = stripped[end:]
+                    self._thinking = True
+                    continue
+                if not final and (not stripped or _partial_tag_at_end(stripped, _OPEN) == len(stripped)):
+                    break  # nothing decided yet: whitespace, or the start of a tag
+            self._started = True
+            out.append(self._buffer)
+            self._buffer = ""
+        return [item for item in out if not isinstance(item, Reasoning) or item.text]
+
+
+def reasoning_split(stream: Iterable[object]) -> Iterator[object]:
+    """Separate `<think>` blocks from the reply in a provider's stream.
+
+    Text chunks become reply text or `Reasoning`; other items (`Reasoning` the
+    server marked, the final Usage) pass through in order.
+    """
+    splitter = ReasoningSplitter()
+    for item in stream:
+        if isinstance(item, str):
+            yield from splitter.feed(item)
+        elif isinstance(item, Reasoning):
+            yield item
+        else:
+            yield from splitter.close()
+            yield item
+    yield from splitter.close()
+
+
+_STRAY_CLOSE = re.compile(r"^(?P<reasoning>.*?)</(?:think|thinking|reasoning)>\s*", re.S | re.I)
+
+
+def reply_without_reasoning(text: str) -> tuple[str, str]:
+    """(reply, reasoning) of a whole reply whose opening tag was in the prompt.
+
+    Templates of qwq and deepseek-r1 on some servers open `<think>` themselves,
+    so the reply holds the thinking, then `</think>`, then the answer.
+    """
+    match = _STRAY_CLOSE.match(text)
+    if match is None or any(tag in match["reasoning"].lower() for tag in _OPEN):
+        return text, ""
+    return text[match.end() :], match["reasoning"].strip()
