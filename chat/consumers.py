@@ -1,12 +1,16 @@
 """The web chat's WebSocket: one socket per open chat page.
 
 Client to server: `{"type": "send", "text": ..., "conversation_id": ...,
-"resend_of": optional}` and `{"type": "stop"}`. Server to client:
-`user_message` (the stored message), `token` (one per chunk), `done` (the
-stored reply, with `stopped`) or `error`, then `idle`; the two messages have the
-shape of `chat.schemas.MessageOut`, like the API's;
-and `conversation_updated` when another socket of the same user (another tab,
-device or server process) changed a conversation.
+"resend_of": optional}`, `{"type": "continue", "conversation_id": ...,
+"continue_of": reply id}` and `{"type": "stop"}`. Server to client:
+`user_message` (the stored message; `continuing` with the reply for a continue),
+`reasoning` (a piece of a reasoning model's thinking), `token` (one per chunk of
+the reply), `done` (the stored reply; `together` when an earlier reply already
+answered this message) or `error`, then `idle`; the messages have the shape of
+`chat.schemas.MessageOut`, like the API's. When a reply fails after some text,
+`done` (the partial reply, `status` "interrupted") comes before `error`.
+`conversation_updated` tells a socket that another socket of the same user
+(another tab, device or server process) changed a conversation.
 """
 
 import asyncio
@@ -21,6 +25,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat.models import Channel
 from chat.schemas import message_out
 from chat.services import (
+    ReplyContinues,
     ReplyEvent,
     Speaker,
     UserMessageStored,
@@ -29,12 +34,13 @@ from chat.services import (
 )
 from luma.errors import LumaError
 from luma.relay import ThreadRelay
+from providers.base import Reasoning
 
 logger = logging.getLogger(__name__)
 
 NOT_LOGGED_IN = 4401
 # What a client may send; any logged-in account may send both, on its own conversations.
-MESSAGE_TYPES = ("send", "stop")
+MESSAGE_TYPES = ("send", "continue", "stop")
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -70,7 +76,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         kind = content.get("type")
         if kind == "stop":
             self.stop_requested.set()
-        elif kind == "send":
+        elif kind in ("send", "continue"):
             if self.reply_task is not None and not self.reply_task.done():
                 await self.send_json(
                     {"type": "error", "message": "Wait for the current reply to finish."}
@@ -116,13 +122,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             text=request.text,
             should_stop=lambda: self.stop_requested.is_set() or abandoned(),
             resend_of=request.resend_of,
+            continue_of=request.continue_of,
         )
         for event in events:
             yield _as_json(event)
 
     async def _send_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
-        if event["type"] in {"user_message", "done"}:
+        if event["type"] in {"user_message", "done", "continuing"}:
             await self.channel_layer.group_send(
                 self.user_group,
                 {
@@ -138,28 +145,42 @@ class _SendRequest:
     text: str
     conversation_id: int | None
     resend_of: int | None
+    continue_of: int | None
 
     @classmethod
     def parse(cls, content: dict[str, Any]) -> "_SendRequest":
         """Raises ValueError with a message for the person when an id is not a number."""
         try:
-            conversation_id = (
-                int(content["conversation_id"]) if content.get("conversation_id") else None
-            )
-            resend_of = int(content["resend_of"]) if content.get("resend_of") else None
+            ids = {
+                name: int(content[name]) if content.get(name) else None
+                for name in ("conversation_id", "resend_of", "continue_of")
+            }
         except (TypeError, ValueError):
-            raise ValueError("conversation_id and resend_of must be numbers.") from None
-        return cls(str(content.get("text", "")), conversation_id, resend_of)
+            raise ValueError(
+                "conversation_id, resend_of and continue_of must be numbers."
+            ) from None
+        if content.get("type") == "continue" and (
+            ids["continue_of"] is None or ids["conversation_id"] is None
+        ):
+            raise ValueError("A continue request needs conversation_id and continue_of.")
+        if content.get("type") != "continue":
+            ids["continue_of"] = None
+        return cls(str(content.get("text", "")), **ids)
 
 
 def _as_json(event: ReplyEvent) -> dict[str, Any]:
     if isinstance(event, str):
         return {"type": "token", "text": event}
+    if isinstance(event, Reasoning):
+        return {"type": "reasoning", "text": event.text}
     if isinstance(event, UserMessageStored):
         return {"type": "user_message", **_jsonable(message_out(event.message, memories=()))}
+    if isinstance(event, ReplyContinues):
+        return {"type": "continuing", **_jsonable(message_out(event.message))}
     return {
         "type": "done",
         "stopped": event.stopped,
+        "together": event.together,
         **_jsonable(message_out(event.message, memories=event.memories)),
     }
 

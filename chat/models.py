@@ -13,6 +13,15 @@ class Role(models.TextChoices):
     ASSISTANT = "assistant", "Assistant"
 
 
+class ReplyStatus(models.TextChoices):
+    """How a reply ended. Every status but COMPLETE can be continued."""
+
+    COMPLETE = "complete", "Complete"
+    STOPPED = "stopped", "Stopped"  # the person pressed Stop, or their connection dropped
+    LENGTH = "length", "Cut off"  # the max-tokens limit ended it mid-answer
+    INTERRUPTED = "interrupted", "Interrupted"  # the provider failed mid-reply
+
+
 class Conversation(models.Model):
     """A thread of messages: one web chat, or one Discord channel or thread."""
 
@@ -67,6 +76,21 @@ class Message(models.Model):
     usage_estimated = models.BooleanField(
         default=False, help_text="The provider reported no usage; the counts are estimates."
     )
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        help_text="A reply's newest user message: it answers every unanswered one up to it.",
+    )
+    status = models.CharField(
+        max_length=12, choices=ReplyStatus.choices, default=ReplyStatus.COMPLETE
+    )
+    reasoning = models.TextField(
+        blank=True, help_text="A reasoning model's thinking: shown apart, never sent back."
+    )
+    reasoning_seconds = models.FloatField(null=True, blank=True)
     memories_used = models.ManyToManyField(
         "memories.Memory",
         blank=True,

@@ -49,6 +49,12 @@ class MessageOut(Schema):
         description="An assistant reply's Markdown as sanitised HTML; empty otherwise"
     )
     usage: UsageOut | None = Field(description="A reply's tokens; null for a person's message")
+    status: str = Field(
+        description="How a reply ended: complete, stopped, length (cut off by the max-tokens "
+        "limit) or interrupted (the provider failed mid-reply); complete for a person's message"
+    )
+    reasoning: str = Field(description="A reasoning model's thinking, kept apart from content")
+    reasoning_seconds: float | None = Field(description="How long the model thought")
     memories: list[UsedMemoryOut] = Field(description="The memories a reply used")
 
 
@@ -86,6 +92,9 @@ def message_out(message: Message, *, memories: Iterable[Memory] | None = None) -
         "created_at": message.created_at,
         "html": markdown_to_safe_html(message.content) if reply else "",
         "usage": _usage(message) if reply else None,
+        "status": message.status,
+        "reasoning": message.reasoning,
+        "reasoning_seconds": message.reasoning_seconds,
         "memories": [{"id": m.pk, "content": m.content, "source": m.source} for m in used],
     }
 

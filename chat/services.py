@@ -6,15 +6,18 @@ the provider, stream the reply, store it with its usage.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models.functions import Coalesce
 
-from chat.models import Channel, Conversation, Message, Role
+from chat.models import Channel, Conversation, Message, ReplyStatus, Role
 from chat.suggestions import memory_suggestions_request
+from chat.turns import conversation_turn
 from luma.errors import LumaError, NotFound
 from luma.models import RuntimeSettings
 from luma.ratelimit import rate_limit_check
@@ -22,9 +25,10 @@ from luma.services import runtime_settings_get
 from memories.models import Memory
 from memories.selectors import memories_for_prompt
 from memories.services import memories_mark_used
-from providers.base import ChatMessage, Usage, estimate_tokens, estimate_usage
-from providers.errors import ProviderError
-from providers.registry import provider_model, provider_prompt_budget
+from providers.base import ChatMessage, Reasoning, Usage, estimate_tokens, estimate_usage
+from providers.errors import ContextTooLong, ProviderError
+from providers.reasoning import reply_without_reasoning
+from providers.registry import provider_prompt_budget
 from providers.resilience import Answering, reply_stream
 
 logger = logging.getLogger(__name__)
@@ -60,14 +64,33 @@ class UserMessageStored:
 
 
 @dataclass(frozen=True)
+class ReplyContinues:
+    """A Continue request started: the chunks that follow extend `message`."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
 class ReplyStored:
+    """The stored reply. `together`: it was written for an earlier message and
+    answered this one too (they arrived at the same moment, or after a failure)."""
+
     user_message: Message
     message: Message
     memories: list[Memory]
-    stopped: bool = False  # the user stopped the reply; `message` holds what came before
+    together: bool = False
+
+    @property
+    def stopped(self) -> bool:
+        return self.message.status == ReplyStatus.STOPPED
 
 
-ReplyEvent = UserMessageStored | str | ReplyStored
+ReplyEvent = UserMessageStored | ReplyContinues | str | Reasoning | ReplyStored
+
+# The turn a Continue request adds after the cut-off reply (not stored).
+CONTINUE_PROMPT = (
+    "Continue your last message exactly where it stopped, without repeating any of it."
+)
 
 
 def conversation_start(
@@ -109,9 +132,19 @@ def _system_prompt(row: RuntimeSettings, speaker: Speaker, memories: list[Memory
 
 
 def _history(conversation: Conversation, budget: int) -> list[ChatMessage]:
-    """The newest messages that fit in `budget` tokens, oldest first."""
-    chosen: list[ChatMessage] = []
-    for message in conversation.messages.order_by("-created_at", "-pk")[:100]:
+    """The newest messages that fit in `budget` tokens as alternating turns, oldest first.
+
+    Each reply sits right after the newest user message it answered (`reply_to`),
+    whenever it was stored. Consecutive messages of one role (a message whose reply
+    failed, messages that arrived together) are merged into one turn, and a turn
+    the persona would open is dropped, so the prompt always reads user, assistant,
+    user… after the system message, as strict chat templates require.
+    """
+    rows = conversation.messages.annotate(anchor=Coalesce("reply_to_id", "id")).order_by(
+        "-anchor", "-pk"
+    )[:100]
+    chosen: list[tuple[str, str]] = []
+    for message in rows:
         content = message.content
         if conversation.channel == Channel.DISCORD and message.role == Role.USER:
             content = f"{message.author_name}: {content}"
@@ -119,16 +152,27 @@ def _history(conversation: Conversation, budget: int) -> list[ChatMessage]:
         if cost > budget:
             break
         budget -= cost
-        chosen.append({"role": message.role, "content": content})
-    chosen.reverse()
-    return chosen
+        chosen.append((message.role, content))
+    turns: list[ChatMessage] = []
+    for role, content in reversed(chosen):
+        if turns and turns[-1]["role"] == role:
+            turns[-1] = {"role": role, "content": f"{turns[-1]['content']}\n\n{content}"}
+        elif turns or role == Role.USER:
+            turns.append({"role": role, "content": content})
+    return turns
 
 
 def prompt_build(
-    *, row: RuntimeSettings, conversation: Conversation, speaker: Speaker, text: str
+    *,
+    row: RuntimeSettings,
+    conversation: Conversation,
+    speaker: Speaker,
+    text: str,
+    budget: int | None = None,
 ) -> tuple[list[ChatMessage], list[Memory]]:
-    """The messages to send (persona, memories, history ending with `text`)."""
-    budget = provider_prompt_budget(row)
+    """The messages to send (persona, memories, history ending with `text`), within
+    `budget` tokens (the provider's prompt budget by default)."""
+    budget = budget or provider_prompt_budget(row)
     memories = memories_for_prompt(
         query=text,
         user=speaker.user,
@@ -170,12 +214,114 @@ def message_store_user(*, conversation: Conversation, speaker: Speaker, text: st
     return message
 
 
-def _message_unanswered(*, conversation: Conversation, message_id: int) -> Message:
-    """The conversation's last message, if it is this user message (not yet answered)."""
-    last = conversation.messages.order_by("-created_at", "-pk").first()
-    if last is None or last.pk != message_id or last.role != Role.USER:
-        raise InvalidMessage("Only the last, unanswered message can be sent again.")
+def _reply_covering(conversation: Conversation, user_message: Message) -> Message | None:
+    """The reply that answered `user_message` (it answers every user message up to
+    its `reply_to`), or None while it is unanswered."""
+    return (
+        conversation.messages.filter(role=Role.ASSISTANT, reply_to_id__gte=user_message.pk)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _message_to_resend(conversation: Conversation, message_id: int) -> Message:
+    message = conversation.messages.filter(pk=message_id, role=Role.USER).first()
+    if message is None or _reply_covering(conversation, message) is not None:
+        raise InvalidMessage("Only a message that has no reply yet can be sent again.")
+    return message
+
+
+def _reply_to_continue(conversation: Conversation, message_id: int) -> Message:
+    last = conversation.messages.annotate(anchor=Coalesce("reply_to_id", "id"))
+    last = last.order_by("-anchor", "-pk").first()
+    if last is None or last.pk != message_id or last.role != Role.ASSISTANT:
+        raise InvalidMessage("Only the last reply can be continued.")
+    if last.status == ReplyStatus.COMPLETE:
+        raise InvalidMessage("This reply is complete; there is nothing to continue.")
     return last
+
+
+@dataclass
+class _Streamed:
+    """What a provider stream gave: the reply's text, its reasoning, how it ended."""
+
+    chunks: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    reasoning_started: float | None = None
+    reasoning_seconds: float | None = None
+    usage: Usage | None = None
+    answering: Answering | None = None
+    stopped: bool = False
+    interrupted: bool = False  # the provider failed after some text
+    prompt: list[ChatMessage] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
+
+    def text(self) -> tuple[str, str]:
+        """(reply, reasoning), with reasoning a server left unmarked taken out."""
+        reply, stray = reply_without_reasoning("".join(self.chunks).strip())
+        reasoning = "".join(self.reasoning).strip()
+        return reply, "\n\n".join(part for part in (reasoning, stray) if part)
+
+    def status(self) -> str:
+        if self.interrupted:
+            return ReplyStatus.INTERRUPTED
+        if self.stopped:
+            return ReplyStatus.STOPPED
+        if self.usage is not None and self.usage.finish_reason == "length":
+            return ReplyStatus.LENGTH
+        return ReplyStatus.COMPLETE
+
+
+def _stream(
+    row: RuntimeSettings,
+    messages: list[ChatMessage],
+    streamed: _Streamed,
+    should_stop: Callable[[], bool],
+) -> Iterator[str | Reasoning]:
+    """Relay the provider's reply and reasoning, recording them in `streamed`."""
+    stream = reply_stream(row, messages)
+    for item in stream:
+        if isinstance(item, Answering):
+            streamed.answering = item
+        elif isinstance(item, Usage):
+            streamed.usage = item
+        elif should_stop():
+            streamed.stopped = True
+            stream.close()
+            return
+        elif isinstance(item, Reasoning):
+            if streamed.reasoning_started is None:
+                streamed.reasoning_started = time.monotonic()
+            streamed.reasoning.append(item.text)
+            yield item
+        else:
+            if streamed.reasoning_started is not None and streamed.reasoning_seconds is None:
+                streamed.reasoning_seconds = time.monotonic() - streamed.reasoning_started
+            streamed.chunks.append(item)
+            yield item
+
+
+def _stream_with_context_retry(
+    row: RuntimeSettings,
+    prompt: Callable[[int | None], tuple[list[ChatMessage], list[Memory]]],
+    streamed: _Streamed,
+    should_stop: Callable[[], bool],
+) -> Iterator[str | Reasoning]:
+    """Stream a reply; when the server says the prompt is too long for its context,
+    try once more with half the budget (older history and fewer memories left out)."""
+    messages, memories = prompt(None)
+    streamed.prompt = messages
+    streamed.memories = memories
+    try:
+        yield from _stream(row, messages, streamed, should_stop)
+    except ContextTooLong:
+        if streamed.chunks or streamed.reasoning:
+            raise
+        logger.info("The prompt was too long for the model; retrying with a shorter history")
+        messages, memories = prompt(provider_prompt_budget(row) // 2)
+        streamed.prompt = messages
+        streamed.memories = memories
+        yield from _stream(row, messages, streamed, should_stop)
 
 
 @transaction.atomic
@@ -183,27 +329,66 @@ def message_store_reply(
     *,
     conversation: Conversation,
     speaker: Speaker,
+    reply_to: Message,
+    streamed: _Streamed,
     text: str,
-    provider: str,
-    model: str,
-    usage: Usage,
-    memories: list[Memory],
+    reasoning: str,
 ) -> Message:
+    """Store a reply (or a reply cut short: `streamed.status()` says how it ended)."""
+    answering = streamed.answering
+    usage = streamed.usage
+    if usage is None or streamed.stopped:
+        usage = estimate_usage(streamed.prompt, text)
     message = Message.objects.create(
         conversation=conversation,
         role=Role.ASSISTANT,
         content=text.replace("\x00", ""),  # garbage from a model; no database stores it
+        reasoning=reasoning.replace("\x00", ""),
+        reasoning_seconds=streamed.reasoning_seconds,
+        status=streamed.status(),
+        reply_to=reply_to,
         channel=speaker.channel,
-        provider=provider,
-        model=model,
+        provider=answering.provider if answering else "",
+        model=answering.model if answering else "",
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         usage_estimated=usage.estimated,
     )
-    message.memories_used.set(memories)
-    memories_mark_used(memories=memories)
+    message.memories_used.set(streamed.memories)
+    memories_mark_used(memories=streamed.memories)
     conversation.save(update_fields=["updated_at"])
     return message
+
+
+@transaction.atomic
+def message_extend_reply(
+    *, message: Message, streamed: _Streamed, text: str, reasoning: str
+) -> Message:
+    """Append a Continue request's text to the reply it continues."""
+    usage = streamed.usage
+    if usage is None or streamed.stopped:
+        usage = estimate_usage(streamed.prompt, text)
+    message.content = (message.content + text).replace("\x00", "")
+    if reasoning:
+        message.reasoning = "\n\n".join(p for p in (message.reasoning, reasoning) if p)
+    message.status = streamed.status()
+    message.prompt_tokens = (message.prompt_tokens or 0) + usage.prompt_tokens
+    message.completion_tokens = (message.completion_tokens or 0) + usage.completion_tokens
+    message.usage_estimated = message.usage_estimated or usage.estimated
+    message.save()
+    message.conversation.save(update_fields=["updated_at"])
+    return message
+
+
+def _empty_reply_error(row: RuntimeSettings, streamed: _Streamed) -> ProviderError:
+    if streamed.reasoning or streamed.status() == ReplyStatus.LENGTH:
+        return ProviderError(
+            "The model used its whole reply on thinking and gave no answer. Raise "
+            f"Max tokens in Settings (now {row.max_tokens}) and send again."
+        )
+    return ProviderError(
+        "The model sent an empty reply. Try again, or pick another model in Settings."
+    )
 
 
 def _never() -> bool:
@@ -214,85 +399,130 @@ def conversation_reply_stream(
     *,
     conversation: Conversation,
     speaker: Speaker,
-    text: str,
+    text: str = "",
     should_stop: Callable[[], bool] = _never,
     resend_of: int | None = None,
+    continue_of: int | None = None,
 ) -> Iterator[ReplyEvent]:
     """Store the user's message, then stream the persona's reply and store it.
 
-    Yields `UserMessageStored` first, then text chunks, then `ReplyStored`.
-    A provider failure raises `ProviderError` after the user's message is
-    safely stored; nothing of the failed reply is kept. When `should_stop()`
-    turns true the provider's stream is closed and what came so far is kept.
-    `resend_of` answers an already stored, unanswered user message again
-    instead of storing `text` a second time.
+    Yields `UserMessageStored` first (`ReplyContinues` for `continue_of`), then
+    reply text chunks and `Reasoning` pieces, then `ReplyStored`. Replies of one
+    conversation are written one at a time (`chat.turns`): a message that arrived
+    while another reply was being written is answered next, together with any
+    other message that has no reply yet; one already answered that way ends with
+    `ReplyStored(together=True)` at once.
+
+    A provider failure before any text raises `ProviderError`, with the user's
+    message stored and still unanswered (`resend_of` answers it later; the next
+    message answers it too). After some text, what came is stored as an
+    interrupted reply (yielded as `ReplyStored`) before the error is raised.
+    When `should_stop()` turns true what came so far is kept as a stopped reply.
+    `continue_of` extends a reply that did not end complete.
     """
     rate_limit_check(scope="chat", who=speaker.rate_key, rate=settings.LUMA_CHAT_RATE)
-    if resend_of is None:
-        user_message = message_store_user(conversation=conversation, speaker=speaker, text=text)
+    continued: Message | None = None
+    if continue_of is not None:
+        continued = _reply_to_continue(conversation, continue_of)
+        user_message = continued.reply_to or conversation.messages.filter(role=Role.USER).last()
+        yield ReplyContinues(continued)
+    elif resend_of is not None:
+        user_message = _message_to_resend(conversation, resend_of)
+        yield UserMessageStored(user_message)
     else:
-        user_message = _message_unanswered(conversation=conversation, message_id=resend_of)
-        text = user_message.content
-    yield UserMessageStored(user_message)
+        user_message = message_store_user(conversation=conversation, speaker=speaker, text=text)
+        yield UserMessageStored(user_message)
+    with conversation_turn(conversation.pk, should_stop=should_stop):
+        if continued is None and (done := _reply_covering(conversation, user_message)):
+            yield ReplyStored(user_message, done, list(done.memories_used.all()), together=True)
+            return
+        yield from _reply(conversation, speaker, user_message, continued, should_stop)
+
+
+def _reply(
+    conversation: Conversation,
+    speaker: Speaker,
+    user_message: Message,
+    continued: Message | None,
+    should_stop: Callable[[], bool],
+) -> Iterator[ReplyEvent]:
+    """Write and store the reply to every unanswered message up to the newest one."""
     row = runtime_settings_get()
-    messages, memories = prompt_build(
-        row=row, conversation=conversation, speaker=speaker, text=text
-    )
-    chunks: list[str] = []
-    usage: Usage | None = None
-    stopped = False
-    answering = Answering(row.provider, provider_model(row))
+    newest = conversation.messages.filter(role=Role.USER).order_by("-pk").first() or user_message
+    reply_to = continued.reply_to if continued is not None else newest
+
+    def prompt(budget: int | None) -> tuple[list[ChatMessage], list[Memory]]:
+        messages, memories = prompt_build(
+            row=row, conversation=conversation, speaker=speaker, text=reply_to.content,
+            budget=budget,
+        )  # fmt: skip
+        if continued is not None:
+            messages.append({"role": "user", "content": CONTINUE_PROMPT})
+        return messages, memories
+
+    streamed = _Streamed()
+    context = {"conversation_id": conversation.pk, "user_message_id": user_message.pk}
     try:
-        stream = reply_stream(row, messages)
-        for item in stream:
-            if isinstance(item, Answering):
-                answering = item
-            elif isinstance(item, Usage):
-                usage = item
-            elif should_stop():
-                stopped = True
-                stream.close()
-                break
-            else:
-                chunks.append(item)
-                yield item
+        yield from _stream_with_context_retry(row, prompt, streamed, should_stop)
     except ProviderError as error:
         logger.warning("Provider %s failed: %s (%s)", row.provider, error.message, error.detail)
-        error.context.update(
-            {"conversation_id": conversation.pk, "user_message_id": user_message.pk}
-        )
+        error.context.update(context)
+        if streamed.chunks:
+            streamed.interrupted = True
+            stored = _store(conversation, speaker, reply_to, continued, streamed)
+            error.context["reply_id"] = stored.message.pk
+            yield stored
         raise
-    reply = "".join(chunks).strip()
-    if stopped:
-        usage = estimate_usage(messages, reply)
-        if not reply:
-            return
-    if not reply:
-        raise ProviderError(
-            "The model sent an empty reply. Try again, or pick another model in Settings.",
-            context={"conversation_id": conversation.pk, "user_message_id": user_message.pk},
-        )
-    assert usage is not None  # every stream ends with its Usage
-    stored = message_store_reply(
-        conversation=conversation,
-        speaker=speaker,
-        text=reply,
-        provider=answering.provider,
-        model=answering.model,
-        usage=usage,
-        memories=memories,
-    )
+    reply, _ = streamed.text()
+    if not reply and streamed.stopped:
+        return
+    if not reply and continued is None:
+        error = _empty_reply_error(row, streamed)
+        error.context.update(context)
+        raise error
+    stored = _store(conversation, speaker, reply_to, continued, streamed)
     # Off the reply's path: a background task (the reply is complete and stored).
-    memory_suggestions_request(reply=stored)
-    yield ReplyStored(user_message, stored, memories, stopped)
+    memory_suggestions_request(reply=stored.message)
+    yield stored
+
+
+def _store(
+    conversation: Conversation,
+    speaker: Speaker,
+    reply_to: Message,
+    continued: Message | None,
+    streamed: _Streamed,
+) -> ReplyStored:
+    text, reasoning = streamed.text()
+    if continued is not None:
+        message = message_extend_reply(
+            message=continued, streamed=streamed, text=text, reasoning=reasoning
+        )
+        memories = list(message.memories_used.all())
+    else:
+        message = message_store_reply(
+            conversation=conversation, speaker=speaker, reply_to=reply_to, streamed=streamed,
+            text=text, reasoning=reasoning,
+        )  # fmt: skip
+        memories = streamed.memories
+    return ReplyStored(reply_to, message, memories)
 
 
 def conversation_reply(
-    *, conversation: Conversation, speaker: Speaker, text: str, resend_of: int | None = None
+    *,
+    conversation: Conversation,
+    speaker: Speaker,
+    text: str = "",
+    resend_of: int | None = None,
+    continue_of: int | None = None,
 ) -> ReplyStored:
     """The same as `conversation_reply_stream`, for callers that want only the end."""
     events = conversation_reply_stream(
-        conversation=conversation, speaker=speaker, text=text, resend_of=resend_of
+        conversation=conversation,
+        speaker=speaker,
+        text=text,
+        resend_of=resend_of,
+        continue_of=continue_of,
     )
     for event in events:
         if isinstance(event, ReplyStored):

@@ -4,6 +4,9 @@ They take a `discord.Interaction` (or anything shaped like one: tests fake it)
 and reach Luma only through its services, run in worker threads with
 `database_sync_to_async`: the bot's event loop never touches the ORM and never
 blocks on a model server.
+
+Each one acknowledges (defers) before any work: Discord drops an interaction
+not answered within 3 seconds, and a search or a model can take longer.
 """
 
 import asyncio
@@ -11,13 +14,13 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import discord
 from channels.db import database_sync_to_async
 
-from chat.models import Channel
-from chat.schemas import message_out
+from chat.models import Channel, ReplyStatus
 from chat.services import (
     ReplyEvent,
     ReplyStored,
@@ -45,6 +48,7 @@ logger = logging.getLogger(__name__)
 EDIT_INTERVAL = 1.0
 SOMETHING_WENT_WRONG = "Something went wrong on my side. Try again in a moment."
 EPHEMERAL_LIMIT = 500  # error messages stay short
+UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction past its 3-second window
 
 
 def member_of(interaction: discord.Interaction[Any]) -> DiscordMember:
@@ -155,10 +159,29 @@ def _conversation_events(
     )
 
 
+@dataclass
+class _ChatOutcome:
+    """How a /chat reply ended: stored (complete or partial), failed, or both (a
+    reply that broke off after some text is stored, then its error raised)."""
+
+    stored: ReplyStored | None = None
+    error: LumaError | None = None
+
+
+# Shown under a reply that did not end complete (Discord's small-text Markdown).
+STATUS_NOTES = {
+    ReplyStatus.LENGTH: "-# Cut off by the reply length limit.",
+    ReplyStatus.INTERRUPTED: "-# The model server failed in the middle of this reply.",
+    ReplyStatus.STOPPED: "-# Stopped.",
+}
+ANSWERED_TOGETHER = "I answered this together with the messages just before it, above."
+
+
 async def _stream_reply(
     interaction: discord.Interaction[Any], text: str, writer: ReplyWriter
-) -> ReplyStored | None:
-    """Run the conversation for this channel and show its chunks as they come."""
+) -> _ChatOutcome:
+    """Run the conversation for this channel and show its reply's chunks as they come
+    (a reasoning model's thinking is never shown)."""
     member = member_of(interaction)
     speaker = Speaker(discord_id=member.discord_id, name=member.name, channel=Channel.DISCORD)
     relay: ThreadRelay[ReplyEvent] = ThreadRelay(
@@ -170,7 +193,7 @@ async def _stream_reply(
             should_stop=abandoned,
         )
     )
-    stored: ReplyStored | None = None
+    outcome = _ChatOutcome()
     try:
         while True:
             try:
@@ -178,14 +201,17 @@ async def _stream_reply(
             except TimeoutError:
                 await writer.flush()
                 continue
+            except LumaError as error:
+                outcome.error = error
+                return outcome
             if event is None:
-                return stored
+                return outcome
             if isinstance(event, str):
                 writer.add(event)
                 if writer.wait_time() == 0:
                     await writer.flush()
             elif isinstance(event, ReplyStored):
-                stored = event
+                outcome.stored = event
     finally:
         relay.abandon()  # Discord failed us mid-reply: let the model stop too
 
@@ -198,68 +224,117 @@ async def handle_chat(
     limit: int = DISCORD_MESSAGE_LIMIT,
 ) -> None:
     """/chat: answer as the persona, streaming into the channel's messages."""
-    await interaction.response.defer(thinking=True)
+    if not await _acknowledge(interaction, thinking=True):
+        return
     writer = ReplyWriter(interaction, interval=edit_interval, limit=limit)
     try:
-        stored = await _stream_reply(interaction, message, writer)
-    except LumaError as error:
-        await _fail(interaction, writer, error.message)
-        return
+        outcome = await _stream_reply(interaction, message, writer)
     except Exception:
         logger.exception("The /chat reply failed")
         await _fail(interaction, writer, SOMETHING_WENT_WRONG)
         return
+    stored = outcome.stored
     if stored is None:
-        await writer.discard()
+        if outcome.error is not None:
+            await _fail(interaction, writer, outcome.error.message)
+        else:
+            await writer.discard()
         return
-    reply = message_out(stored.message, memories=stored.memories)
-    await writer.finish(reply["content"])
+    await writer.finish(_reply_text(stored))
+    if outcome.error is not None:
+        await interaction.followup.send(_short(outcome.error.message), ephemeral=True)
     logger.info(
         "Replied in Discord channel %s (message %s, %s tokens, %s memories)",
         interaction.channel_id,
-        reply["id"],
-        reply["usage"]["total_tokens"],
-        len(reply["memories"]),
+        stored.message.pk,
+        stored.message.total_tokens,
+        len(stored.memories),
     )
 
 
+def _reply_text(stored: ReplyStored) -> str:
+    """What the interaction shows: the reply, with a note when it did not end complete;
+    a short pointer when an earlier reply in the channel already answered it."""
+    if stored.together:
+        return ANSWERED_TOGETHER
+    note = STATUS_NOTES.get(stored.message.status)
+    return f"{stored.message.content}\n{note}" if note else stored.message.content
+
+
+async def _acknowledge(
+    interaction: discord.Interaction[Any], *, ephemeral: bool = False, thinking: bool = False
+) -> bool:
+    """Defer the interaction; False when Discord's 3-second window had already closed.
+
+    A command's "thinking…" message takes the visibility asked here, and so does
+    its first follow-up, which replaces it. A button (no `thinking`) shows nothing:
+    its own message is edited afterwards.
+    """
+    try:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
+    except discord.NotFound as error:
+        if error.code != UNKNOWN_INTERACTION:
+            raise
+        logger.warning(
+            "Discord interaction %s from user %s expired before it was acknowledged",
+            interaction.id,
+            interaction.user.id,
+        )
+        return False
+    return True
+
+
 async def _fail(interaction: discord.Interaction[Any], writer: ReplyWriter, message: str) -> None:
-    # The public "thinking…" message has to go first: Discord shows the first
-    # follow-up of a deferred response publicly, whatever it asks for.
+    # /chat defers publicly, and the first follow-up replaces the "thinking…"
+    # message with its visibility: the error is private only once that is gone.
     await writer.discard()
     await interaction.followup.send(_short(message), ephemeral=True)
 
 
 async def _respond(interaction: discord.Interaction[Any], content: str) -> None:
     """An answer only the caller sees, cut to one message (at a line break) if need be."""
-    await interaction.response.send_message(split_message(content)[0], ephemeral=True)
+    await interaction.followup.send(split_message(content)[0], ephemeral=True)
+
+
+async def _answer_privately(
+    interaction: discord.Interaction[Any], command: str, work: Callable[[], str]
+) -> None:
+    """Acknowledge at once, run `work` (sync: services, search) on a worker thread,
+    then replace the private "thinking…" message with its answer or the error."""
+    if not await _acknowledge(interaction, ephemeral=True, thinking=True):
+        return
+    try:
+        answer = await database_sync_to_async(work)()
+    except LumaError as error:
+        answer = error.message
+    except Exception:
+        logger.exception("The %s command failed", command)
+        answer = SOMETHING_WENT_WRONG
+    await _respond(interaction, answer)
 
 
 async def handle_remember(
     interaction: discord.Interaction[Any], text: str, *, about_everyone: bool = False
 ) -> None:
     """/remember: add a memory about the caller (or, for moderators, about everyone)."""
-    try:
-        memory = await database_sync_to_async(discord_memory_remember)(
-            member=member_of(interaction), content=text, about_everyone=about_everyone
-        )
-    except LumaError as error:
-        await _respond(interaction, error.message)
-        return
-    about = "about everyone" if about_everyone else "about you"
-    await _respond(interaction, f"Got it! I'll remember this {about} (memory #{memory.pk}).")
+    member = member_of(interaction)
+
+    def remember() -> str:
+        memory = discord_memory_remember(member=member, content=text, about_everyone=about_everyone)
+        about = "about everyone" if about_everyone else "about you"
+        return f"Got it! I'll remember this {about} (memory #{memory.pk})."
+
+    await _answer_privately(interaction, "/remember", remember)
 
 
 async def handle_memories(interaction: discord.Interaction[Any], query: str = "") -> None:
     """/memories: what the persona remembers about the caller, and only the caller."""
-    try:
-        memories = await database_sync_to_async(discord_memories_list)(
-            member=member_of(interaction), query=query
-        )
-    except LumaError as error:
-        await _respond(interaction, error.message)
-        return
-    await _respond(interaction, memories_text(memories, query=query))
+    member = member_of(interaction)
+
+    def list_memories() -> str:
+        return memories_text(discord_memories_list(member=member, query=query), query=query)
+
+    await _answer_privately(interaction, "/memories", list_memories)
 
 
 def memories_text(memories: list[Memory], *, query: str = "") -> str:
@@ -280,14 +355,13 @@ def _one_line(text: str, width: int = 150) -> str:
 
 async def handle_forget(interaction: discord.Interaction[Any], memory_id: int) -> None:
     """/forget: delete one of the caller's memories (nobody else's)."""
-    try:
-        await database_sync_to_async(discord_memory_forget)(
-            member=member_of(interaction), memory_id=memory_id
-        )
-    except LumaError as error:
-        await _respond(interaction, error.message)
-        return
-    await _respond(interaction, f"Done: I forgot memory #{memory_id}.")
+    member = member_of(interaction)
+
+    def forget() -> str:
+        discord_memory_forget(member=member, memory_id=memory_id)
+        return f"Done: I forgot memory #{memory_id}."
+
+    await _answer_privately(interaction, "/forget", forget)
 
 
 def suggestion_text(memory: Memory) -> str:
@@ -304,20 +378,26 @@ async def handle_review_button(
     interaction: discord.Interaction[Any], memory_id: int, *, approve: bool
 ) -> None:
     """Approve / Reject on a suggestion post: moderators only, once."""
+    if not await _acknowledge(interaction):
+        return
     member = member_of(interaction)
     try:
         await database_sync_to_async(suggestion_review)(
             member=member, memory_id=memory_id, approve=approve
         )
     except SuggestionAlreadyReviewed as error:
-        await interaction.response.edit_message(view=None)
+        await interaction.edit_original_response(view=None)
         await interaction.followup.send(error.message, ephemeral=True)
         return
     except LumaError as error:
-        await interaction.response.send_message(_short(error.message), ephemeral=True)
+        await interaction.followup.send(_short(error.message), ephemeral=True)
+        return
+    except Exception:
+        logger.exception("Reviewing suggestion %s failed", memory_id)
+        await interaction.followup.send(SOMETHING_WENT_WRONG, ephemeral=True)
         return
     verdict = "✅ Approved" if approve else "❌ Rejected"
     original = interaction.message.content if interaction.message else ""
-    await interaction.response.edit_message(
+    await interaction.edit_original_response(
         content=f"{original}\n{verdict} by {member.name}"[:DISCORD_MESSAGE_LIMIT], view=None
     )

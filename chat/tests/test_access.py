@@ -26,12 +26,18 @@ def someone_elses_conversation(stranger):
 
 
 # The first event each message gets, for a logged-in role (anonymous sockets never open).
-# `send` variants: a new chat, someone else's conversation, resending someone else's message.
+# `send` variants: a new chat, someone else's conversation, resending someone else's message;
+# continuing in someone else's conversation.
 TABLE = [
     ("send", lambda ids: {"type": "send", "text": "hello"}, "user_message"),
     ("send", lambda ids: {"type": "send", "text": "x", "conversation_id": ids[0]}, "error"),
     ("send", lambda ids: {"type": "send", "text": "", "resend_of": ids[1]}, "error"),
     ("stop", lambda ids: {"type": "stop"}, None),
+    (
+        "continue",
+        lambda ids: {"type": "continue", "conversation_id": ids[0], "continue_of": ids[1]},
+        "error",
+    ),
     ("settings", lambda ids: {"type": "settings", "deepseek_base_url": "http://evil"}, "error"),
 ]
 
@@ -55,7 +61,7 @@ async def test_every_message_type_has_a_row():
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("kind", "payload", "first"), TABLE, ids=[
     "send-new", "send-someone-elses-conversation", "resend-someone-elses-message", "stop",
-    "unknown-type"])  # fmt: skip
+    "continue-someone-elses-reply", "unknown-type"])  # fmt: skip
 async def test_each_role_gets_what_the_table_says(
     use_deepseek, people, other_user, role, kind, payload, first
 ):

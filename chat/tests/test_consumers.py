@@ -54,7 +54,7 @@ async def test_a_provider_failure_is_an_error_event_and_the_message_stays(
     events = await events_until_idle(communicator)
     error = next(e for e in events if e["type"] == "error")
 
-    assert "answered with an error (500)" in error["message"]
+    assert "failed (500" in error["message"]
     stored = await Message.objects.aget(pk=error["user_message_id"])
     assert (stored.role, stored.content) == (Role.USER, "still there?")
     await communicator.disconnect()

@@ -185,9 +185,9 @@ def test_a_resend_answers_the_stored_message_without_storing_it_again(
     assert done.user_message.pk == raised.value.context["user_message_id"]
 
 
-def test_only_the_last_unanswered_message_can_be_resent(use_deepseek, conversation, user):
+def test_only_a_message_without_a_reply_can_be_resent(use_deepseek, conversation, user):
     first = conversation_reply(conversation=conversation, speaker=Speaker(user=user), text="one")
-    with pytest.raises(InvalidMessage, match="last, unanswered"):
+    with pytest.raises(InvalidMessage, match="has no reply yet"):
         conversation_reply(
             conversation=conversation,
             speaker=Speaker(user=user),

@@ -3,13 +3,15 @@
 Discord users are not Luma accounts; what they may do comes from the bot settings'
 moderator roles and user ids. The four columns: someone in a DM (no roles), a server
 member (viewer), a member with a moderator role, and a moderator by user id (the
-streamer, who owns the server).
+streamer, who owns the server). Each row also holds when every service is slow:
+the interaction is acknowledged before the work, whoever asks and whatever the answer.
 """
 
 import discord
 import pytest
 from asgiref.sync import sync_to_async
 
+from discordbot import handlers
 from discordbot.bot import register_commands
 from discordbot.handlers import (
     handle_chat,
@@ -19,7 +21,7 @@ from discordbot.handlers import (
     handle_review_button,
 )
 from discordbot.tests.conftest import MOD_ROLE_ID
-from discordbot.tests.fakes import FakeMember, FakeMessage, FakeRole
+from discordbot.tests.fakes import FakeInteraction, FakeMember, FakeMessage, FakeRole
 from memories.models import Memory, MemorySource, MemoryStatus
 from memories.services import memory_create
 
@@ -121,3 +123,47 @@ async def test_each_discord_user_gets_what_the_table_says(
     succeeded = await action(interaction, made)
     assert succeeded is allowed[list(MEMBERS).index(who)]
     assert await sync_to_async(Memory.objects.filter(pk=made["theirs"].pk).exists)()
+
+
+# The services each handler reaches Luma through (the conversation for /chat).
+SERVICES = [
+    "conversation_for_discord_channel",
+    "discord_memory_remember",
+    "discord_memories_list",
+    "discord_memory_forget",
+    "suggestion_review",
+]
+SLOW_SECONDS = 8.0  # the first search after a restart, at 50,000 memories
+
+
+def slow_services(monkeypatch, interaction: FakeInteraction) -> None:
+    """Every service notes when it starts and takes 8 s of the interaction's clock:
+    an answer sent after it would reach Discord too late."""
+    for name in SERVICES:
+        real = getattr(handlers, name)
+
+        def slow(*args, _real=real, **kwargs):
+            interaction.log.append("work")
+            interaction.clock.advance(SLOW_SECONDS)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(handlers, name, slow)
+
+
+@pytest.mark.parametrize("who", list(MEMBERS))
+@pytest.mark.parametrize("command", list(TABLE))
+async def test_each_command_is_acknowledged_before_its_slow_work(
+    use_deepseek, bot_settings, interaction_for, monkeypatch, command, who
+):
+    made = await setup_memories()
+    action, allowed = TABLE[command]
+    interaction = interaction_for(MEMBERS[who])
+    slow_services(monkeypatch, interaction)
+
+    succeeded = await action(interaction, made)
+
+    assert succeeded is allowed[list(MEMBERS).index(who)]
+    assert interaction.log[:2] == ["defer", "work"]
+    assert not interaction.response.thinking  # the "thinking…" message got its answer
+    if command != "chat":
+        assert interaction.public_texts == []  # only the caller sees the answer

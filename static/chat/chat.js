@@ -29,10 +29,45 @@
       el("ul", {}, ...items));
   }
 
-  // item: {role, content, html?, meta?, memories?, failed?}
+  // How long a model thought, as Open WebUI shows it.
+  function thoughtLabel(seconds) {
+    if (seconds == null) return "Thoughts";
+    return seconds < 1 ? "Thought for less than a second" : `Thought for ${Math.round(seconds)} s`;
+  }
+
+  function thinkingNote(text, label) {
+    return el("details", { class: "thinking" },
+      el("summary", { text: label }), el("div", { class: "thinking-text", text }));
+  }
+
+  const STATUS_NOTES = {
+    stopped: "Stopped.",
+    length: "Cut off by the reply length limit (Max tokens in Settings).",
+    interrupted: "The reply broke off: the model server failed in the middle.",
+  };
+
+  function continueButton(item) {
+    return el("button", {
+      type: "button", class: "small continue", text: "Continue",
+      title: "Let the model finish this reply",
+      onclick: () => continueReply(item.id),
+    });
+  }
+
+  // item: {id?, role, content, html?, meta?, memories?, failed?, status?, reasoning?, reasoningSeconds?}
   function addMessage(item) {
     const li = el("li", { class: `message ${item.role}` + (item.failed ? " failed" : "") });
+    if (item.id) li.dataset.id = item.id;
+    fillMessage(li, item);
+    list.append(li);
+    scrollDown();
+    return li;
+  }
+
+  function fillMessage(li, item) {
     li.luma = item;
+    li.replaceChildren();
+    if (item.reasoning) li.append(thinkingNote(item.reasoning, thoughtLabel(item.reasoningSeconds)));
     const body = el("div", { class: "body" });
     if (item.role === "assistant" && item.html) {
       body.classList.add("markdown");
@@ -44,9 +79,19 @@
     if (item.meta) li.append(el("small", { class: "meta", text: item.meta }));
     const note = memoriesNote(item.memories);
     if (note) li.append(note);
-    list.append(li);
-    scrollDown();
-    return li;
+    if (item.role === "assistant" && STATUS_NOTES[item.status]) {
+      li.append(el("div", { class: "row reply-status" },
+        el("small", { class: "muted", text: STATUS_NOTES[item.status] }), continueButton(item)));
+    }
+  }
+
+  // Continue is offered on the last reply only, while it is not complete.
+  function refreshActions() {
+    const replies = [...list.querySelectorAll(".message")];
+    replies.forEach((li, index) => {
+      const status = li.querySelector(".reply-status");
+      if (status) status.hidden = busy || index !== replies.length - 1;
+    });
   }
 
   function scrollDown() { list.scrollTop = list.scrollHeight; }
@@ -54,6 +99,7 @@
   function render(items) {
     list.replaceChildren();
     for (const item of items) addMessage(item);
+    refreshActions();
   }
 
   function currentItems() {
@@ -71,8 +117,7 @@
   function usageMeta(event) {
     const usage = event.usage || {};
     const tokens = (usage.prompt_tokens || 0) + (usage.completion_tokens || 0);
-    return `${event.model} · ${tokens} tokens${usage.estimated ? " (estimated)" : ""}` +
-      (event.stopped ? " · stopped" : "");
+    return `${event.model} · ${tokens} tokens${usage.estimated ? " (estimated)" : ""}`;
   }
 
   function setBusy(value) {
@@ -80,6 +125,7 @@
     sendButton.hidden = value;
     stopButton.hidden = !value;
     typing.hidden = !value;
+    refreshActions();
   }
 
   function hideBanner() { banner.hidden = true; banner.replaceChildren(); }
@@ -100,28 +146,70 @@
 
   // ---- the socket --------------------------------------------------------
 
+  function startStreaming(li) {
+    streaming = li;
+    streaming.classList.add("streaming");
+    streaming.luma.thinking = "";
+    const status = streaming.querySelector(".reply-status");
+    if (status) status.remove();
+  }
+
+  function showThinking(text) {
+    let note = streaming.querySelector("details.thinking.live");
+    if (!note) {
+      note = thinkingNote("", "Thinking…");
+      note.classList.add("live");
+      streaming.prepend(note);
+    }
+    streaming.luma.thinking += text;
+    note.querySelector(".thinking-text").textContent = streaming.luma.thinking;
+  }
+
+  function storedItem(m) {
+    return {
+      id: m.id, role: "assistant", content: m.content, html: m.html, memories: m.memories,
+      meta: usageMeta(m), status: m.status, reasoning: m.reasoning, reasoningSeconds: m.reasoning_seconds,
+    };
+  }
+
   function onEvent(event) {
     if (event.type === "user_message") {
       if (conversationId !== event.conversation_id) { conversationId = event.conversation_id; loadConversations(); }
       if (pending) pending.id = event.id; // stored: a resend answers it, never stores it twice
-      if (pending && pending.li) { pending.li.classList.remove("failed"); pending.li.luma.failed = false; }
-      streaming = addMessage({ role: "assistant", content: "" });
-      streaming.classList.add("streaming");
+      if (pending && pending.li) {
+        pending.li.classList.remove("failed"); pending.li.luma.failed = false;
+        pending.li.dataset.id = event.id; pending.li.luma.id = event.id;
+      }
+      startStreaming(addMessage({ role: "assistant", content: "" }));
       save();
+    } else if (event.type === "continuing") {
+      const li = list.querySelector(`.message[data-id="${event.id}"]`);
+      if (li) { li.luma.content = event.content; li.querySelector(".body").classList.remove("markdown"); startStreaming(li); }
+    } else if (event.type === "reasoning" && streaming) {
+      showThinking(event.text);
+      scrollDown();
     } else if (event.type === "token" && streaming) {
       streaming.luma.content += event.text;
       streaming.querySelector(".body").textContent = streaming.luma.content;
       scrollDown();
     } else if (event.type === "done") {
-      if (streaming) streaming.remove();
+      const shown = list.querySelector(`.message[data-id="${event.id}"]:not(.streaming)`);
+      if (streaming && streaming.dataset.id && Number(streaming.dataset.id) === event.id) {
+        fillMessage(streaming, storedItem(event));
+        streaming.classList.remove("streaming");
+      } else {
+        if (streaming) streaming.remove();
+        if (!shown) addMessage(storedItem(event)); // answered together: shown once
+      }
       streaming = null;
-      addMessage({ role: "assistant", content: event.content, html: event.html, meta: usageMeta(event), memories: event.memories });
       pending = null;
       save();
       loadConversations().catch(() => {}); // most recent first
       document.dispatchEvent(new CustomEvent("luma:reply"));
     } else if (event.type === "error") {
-      if (streaming) { streaming.remove(); streaming = null; }
+      if (streaming && streaming.dataset.id) { fillMessage(streaming, streaming.luma); streaming.classList.remove("streaming"); }
+      else if (streaming) streaming.remove();
+      streaming = null;
       if (event.conversation_id && conversationId !== event.conversation_id) {
         conversationId = event.conversation_id; loadConversations();
       }
@@ -134,7 +222,9 @@
       loadConversations().catch(() => {});
       if (!busy && event.conversation_id === conversationId) openConversation(conversationId).catch(() => {});
     } else if (event.type === "idle") {
-      if (streaming) { streaming.remove(); streaming = null; }
+      if (streaming && streaming.dataset.id) { fillMessage(streaming, streaming.luma); streaming.classList.remove("streaming"); }
+      else if (streaming) streaming.remove();
+      streaming = null;
       setBusy(false);
     }
   }
@@ -146,19 +236,31 @@
     socket.addEventListener("open", () => {
       reconnectDelay = 500;
       if (banner.dataset.kind === "connection") hideBanner();
+      if (banner.dataset.kind === "dropped" && conversationId) reconcileAfterDrop();
       flushQueued();
     });
     socket.addEventListener("close", (closed) => {
       if (closed.code === 4401) { location.href = "/accounts/login/?next=/"; return; }
       if (busy && !queued) {
         setBusy(false);
-        if (streaming) { streaming.remove(); streaming = null; }
+        if (streaming && streaming.dataset.id) { fillMessage(streaming, streaming.luma); streaming.classList.remove("streaming"); }
+        else if (streaming) streaming.remove();
+        streaming = null;
         if (pending && pending.li) pending.li.classList.add("failed");
         showBanner("The connection dropped during the reply. Press Resend once it is back.", true, "dropped");
       }
       setTimeout(connect, reconnectDelay);
       reconnectDelay = Math.min(reconnectDelay * 2, 10000);
     });
+  }
+
+  // The server kept what had streamed before the drop (a stopped reply): show it,
+  // with Continue, instead of offering to send the message again.
+  async function reconcileAfterDrop() {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await openConversation(conversationId).catch(() => {});
+    const last = list.querySelector(".message:last-child");
+    if (last && last.classList.contains("assistant")) { pending = null; hideBanner(); }
   }
 
   function send(text, existing, resendOf) {
@@ -175,6 +277,15 @@
     return true;
   }
 
+  function continueReply(id) {
+    if (busy || !conversationId) return;
+    hideBanner();
+    pending = null;
+    setBusy(true);
+    queued = JSON.stringify({ type: "continue", conversation_id: conversationId, continue_of: id });
+    if (socket && socket.readyState === WebSocket.OPEN) flushQueued();
+  }
+
   function flushQueued() {
     if (!queued) return;
     const payload = queued;
@@ -185,11 +296,8 @@
   // ---- conversations -----------------------------------------------------
 
   function fromServer(m) {
-    if (m.role !== "assistant") return { role: m.role, content: m.content };
-    return {
-      role: "assistant", content: m.content, html: m.html, memories: m.memories,
-      meta: usageMeta(m),
-    };
+    if (m.role !== "assistant") return { id: m.id, role: m.role, content: m.content };
+    return storedItem(m);
   }
 
   async function openConversation(id) {
