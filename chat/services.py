@@ -256,9 +256,11 @@ class _Streamed:
     prompt: list[ChatMessage] = field(default_factory=list)
     memories: list[Memory] = field(default_factory=list)
 
-    def text(self) -> tuple[str, str]:
-        """(reply, reasoning), with reasoning a server left unmarked taken out."""
-        reply, stray = reply_without_reasoning("".join(self.chunks).strip())
+    def text(self, *, continuation: bool = False) -> tuple[str, str]:
+        """(reply, reasoning), with reasoning a server left unmarked taken out. A
+        continuation keeps its leading space: it is glued to the text it continues."""
+        joined = "".join(self.chunks)
+        reply, stray = reply_without_reasoning(joined.rstrip() if continuation else joined.strip())
         reasoning = "".join(self.reasoning).strip()
         return reply, "\n\n".join(part for part in (reasoning, stray) if part)
 
@@ -493,7 +495,7 @@ def _store(
     continued: Message | None,
     streamed: _Streamed,
 ) -> ReplyStored:
-    text, reasoning = streamed.text()
+    text, reasoning = streamed.text(continuation=continued is not None)
     if continued is not None:
         message = message_extend_reply(
             message=continued, streamed=streamed, text=text, reasoning=reasoning

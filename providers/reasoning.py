@@ -62,6 +62,7 @@ class ReasoningSplitter:
         self._buffer = ""
         self._thinking = False
         self._started = False  # some reply text (not whitespace) was emitted
+        self._closed_block = False
 
     def feed(self, chunk: str) -> list[str | Reasoning]:
         self._buffer += chunk
@@ -78,8 +79,9 @@ class ReasoningSplitter:
                 start, end = _find(self._buffer, _CLOSE)
                 if start >= 0:
                     out.append(Reasoning(self._buffer[:start]))
-                    self._buffer = self._buffer[end:].lstrip()
+                    self._buffer = self._buffer[end:]
                     self._thinking = False
+                    self._closed_block = True
                     continue
                 keep = 0 if final else _partial_tag_at_end(self._buffer, _CLOSE)
                 out.append(Reasoning(self._buffer[: len(self._buffer) - keep]))
@@ -92,10 +94,15 @@ class ReasoningSplitter:
                     self._buffer = stripped[end:]
                     self._thinking = True
                     continue
-                if not final and (not stripped or _partial_tag_at_end(stripped, _OPEN) == len(stripped)):
+                if not final and (
+                    not stripped or _partial_tag_at_end(stripped, _OPEN) == len(stripped)
+                ):
                     break  # nothing decided yet: whitespace, or the start of a tag
+                if self._closed_block:
+                    self._buffer = stripped  # the answer starts after the block's blank lines
             self._started = True
-            out.append(self._buffer)
+            if self._buffer:
+                out.append(self._buffer)
             self._buffer = ""
         return [item for item in out if not isinstance(item, Reasoning) or item.text]
 
