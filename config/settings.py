@@ -235,6 +235,8 @@ LUMA_OLLAMA_FALLBACK_ENDPOINTS = env_list(
 LUMA_PROMPT_TOKEN_BUDGET = env_int("LUMA_PROMPT_TOKEN_BUDGET", 6000)
 LUMA_BUILTIN_THREADS = env_int("LUMA_BUILTIN_THREADS", min(4, os.cpu_count() or 1))
 LUMA_BUILTIN_CONTEXT = env_int("LUMA_BUILTIN_CONTEXT", 2048)
+# Tokens a built-in reply may use: about 150 words, several seconds on 2 cores.
+LUMA_BUILTIN_MAX_TOKENS = env_int("LUMA_BUILTIN_MAX_TOKENS", 200)
 
 # Memory embeddings: "minilm" (offline, in process), "ollama" (its /api/embed with the
 # runtime settings' embedding model) or "none" (lexical search only).

@@ -92,6 +92,20 @@ def _load() -> Any:
     return _llama
 
 
+def _sampling(options: ChatOptions) -> dict[str, float]:
+    """Sampling that keeps a 135M model from looping: llama.cpp's default repeat
+    penalty (1.1) lets SmolLM2 repeat itself until the token limit; 1.3 with
+    nucleus sampling (top-p 0.9, top-k 40, as its model card suggests a low
+    temperature and top-p 0.9) ends most replies on their own. The temperature is
+    capped at 0.5 for the same reason."""
+    return {
+        "temperature": min(options.temperature, 0.5),
+        "repeat_penalty": 1.3,
+        "top_p": 0.9,
+        "top_k": 40,
+    }
+
+
 class BuiltinProvider(Provider):
     name = "builtin"
 
@@ -101,16 +115,19 @@ class BuiltinProvider(Provider):
             prompt_tokens = self._count_prompt_tokens(llm, messages)
             room = max(16, settings.LUMA_BUILTIN_CONTEXT - prompt_tokens - 8)
             completion_tokens = 0
+            finish_reason = "stop"
             try:
                 stream = llm.create_chat_completion(
                     messages=list(messages),
-                    temperature=options.temperature,
-                    max_tokens=min(options.max_tokens, room),
+                    max_tokens=min(options.max_tokens, settings.LUMA_BUILTIN_MAX_TOKENS, room),
                     stream=True,
                     response_format={"type": "json_object"} if options.json_mode else None,
+                    **_sampling(options),
                 )
                 for chunk in stream:
-                    text = chunk["choices"][0]["delta"].get("content")
+                    choice = chunk["choices"][0]
+                    finish_reason = choice.get("finish_reason") or finish_reason
+                    text = choice["delta"].get("content")
                     if text:
                         completion_tokens += 1
                         yield text
@@ -119,7 +136,7 @@ class BuiltinProvider(Provider):
                     "The conversation is too long for the built-in model's context window.",
                     detail=str(error),
                 ) from error
-        yield Usage(prompt_tokens, completion_tokens)
+        yield Usage(prompt_tokens, completion_tokens, finish_reason=finish_reason)
 
     @staticmethod
     def _count_prompt_tokens(llm: Any, messages: list[ChatMessage]) -> int:

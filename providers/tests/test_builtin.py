@@ -48,3 +48,23 @@ def test_a_fresh_install_chats_with_the_builtin_model(user):
     assert reply.content == "".join(chunks).strip()
     assert (reply.provider, reply.model) == ("builtin", MODEL_NAME)
     assert reply.prompt_tokens > 0 and reply.completion_tokens > 0
+
+
+def test_a_reply_cut_off_by_the_token_limit_says_so():
+    items = list(
+        BuiltinProvider().stream_chat(
+            [{"role": "user", "content": "Write a long story about a dragon."}],
+            ChatOptions(model=MODEL_NAME, temperature=0, max_tokens=5),
+        )
+    )
+    usage = items[-1]
+    assert usage.completion_tokens == 5
+    assert usage.finish_reason == "length"
+
+
+def test_its_replies_stop_on_their_own_instead_of_looping():
+    options = ChatOptions(model=MODEL_NAME, temperature=0)
+    items = list(BuiltinProvider().stream_chat(QUESTION, options))
+    usage = items[-1]
+    assert usage.finish_reason == "stop"
+    assert usage.completion_tokens < 200
