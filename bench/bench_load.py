@@ -3,7 +3,8 @@
 Starts, each in its own process: a fake OpenAI-compatible server, and Luma
 under daphne on a fresh SQLite database. Then opens N WebSockets at once, each
 sending one message, and prints replies completed, tokens lost, errors, the
-time to first token (TTFT) Luma adds on top of the provider, and full-reply time.
+time to first token (TTFT) Luma adds on top of the provider, full-reply time,
+and the CPU time Luma's server process spent per reply.
 
 The provider's own TTFT is measured the same way (N concurrent streams straight
 to the fake server with the `openai` client); "added" compares the two.
@@ -134,6 +135,12 @@ async def direct_ttft(base_url: str, clients: int, spread: float) -> list[float]
     return list(await asyncio.gather(*(one(spread * i / clients) for i in range(clients))))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc; fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_port(port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -205,8 +212,10 @@ def main() -> None:
             )
 
         wall = time.perf_counter()
+        cpu = cpu_seconds(server.pid)
         results = asyncio.run(everyone())
         wall = time.perf_counter() - wall
+        cpu = cpu_seconds(server.pid) - cpu
     finally:
         for process in (server, fake):
             if process is not None:
@@ -226,6 +235,7 @@ def main() -> None:
         f"messages sent over {args.spread:g}s"
     )
     print(f"replies completed: {len(ok)}/{args.clients} in {wall:.2f}s wall")
+    print(f"Luma's CPU per reply: {cpu * 1000 / max(1, len(ok)):.1f} ms (server process)")
     print(f"tokens lost: {lost}")
     messages = [r["error"] for r in results if isinstance(r, dict) and r["error"]]
     first_error = repr(crashed[0]) if crashed else (messages[0] if messages else "")

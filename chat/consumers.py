@@ -97,8 +97,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         relay = ThreadRelay(lambda abandoned: self._events(request, abandoned))
         try:
-            while (event := await relay.next()) is not None:
-                await self._send_event(event)
+            while (batch := await relay.next_batch()) is not None:
+                for event in _coalesced(batch):
+                    await self._send_event(event)
         except LumaError as error:
             await self.send_json({"type": "error", "message": error.message, **error.context})
         except Exception:
@@ -166,6 +167,23 @@ class _SendRequest:
         if content.get("type") != "continue":
             ids["continue_of"] = None
         return cls(str(content.get("text", "")), **ids)
+
+
+def _coalesced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive `token` (or `reasoning`) events as one: when the server is busy,
+    the tokens that piled up go out in one WebSocket message instead of one each."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and event["type"] in ("token", "reasoning")
+            and last["type"] == event["type"]
+        ):
+            out[-1] = {**last, "text": last["text"] + event["text"]}
+        else:
+            out.append(event)
+    return out
 
 
 def _as_json(event: ReplyEvent) -> dict[str, Any]:

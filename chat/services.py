@@ -469,12 +469,17 @@ def _reply(
     except ProviderError as error:
         logger.warning("Provider %s failed: %s (%s)", row.provider, error.message, error.detail)
         error.context.update(context)
-        if streamed.chunks:
-            streamed.interrupted = True
-            stored = _store(conversation, speaker, reply_to, continued, streamed)
-            error.context["reply_id"] = stored.message.pk
-            yield stored
-        raise
+        if not streamed.chunks:
+            raise
+        streamed.interrupted = True
+        stored = _store(conversation, speaker, reply_to, continued, streamed)
+        yield stored
+        raise ProviderError(
+            "The reply broke off in the middle: the connection to the model server failed. "
+            "What came before is kept; press Continue to let it finish.",
+            detail=error.message,
+            context={**error.context, "reply_id": stored.message.pk},
+        ) from error
     reply, _ = streamed.text()
     if not reply and streamed.stopped:
         return

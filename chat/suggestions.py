@@ -1,31 +1,43 @@
 """AI-suggested memories: ask the model for facts worth keeping from an exchange.
 
 Runs in a background task (`chat.tasks`) after a reply is stored, never on the
-reply's path. The model answers in strict JSON; anything else is logged and
-skipped. Whether each candidate is new is decided by `memories.dedupe`.
+reply's path. Small local models paraphrase the shape they are asked for, so the
+answer is read tolerantly (`suggestions_parse`): every usable fact is kept, what
+cannot be understood is dropped item by item, and each run's counts go to a
+`memories.SuggestionRun` that moderators see on the suggestion panels and in the
+admin. Whether each candidate is new is decided by `memories.dedupe`.
 """
 
 import json
 import logging
+import math
 import re
+from collections import Counter
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from chat.models import Message, Role
 from luma.services import runtime_settings_get
 from memories.dedupe import memory_relation
-from memories.models import Memory, MemorySource
+from memories.models import IMPORTANCE_DEFAULT, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, MemorySource
 from memories.selectors import memories_visible_to, memory_rank
-from memories.services import memory_create
+from memories.services import memory_create, suggestion_run_record
 from memories.subjects import Subject
 from providers.base import ChatMessage
 from providers.errors import ProviderError
 from providers.registry import chat_options_from, provider_build
 
 logger = logging.getLogger(__name__)
-
-_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 
 SUGGESTION_PROMPT = """You pick facts worth remembering long-term from a chat exchange.
 Answer with JSON only, exactly this shape:
@@ -38,36 +50,187 @@ Answer with JSON only, exactly this shape:
   nothing the known facts already say.
 - If nothing is worth remembering, answer {"memories": []}."""
 
+MAX_CANDIDATES, MAX_TAGS, MAX_TAG_CHARS = 20, 10, 50
+_EVERYONE = frozenset({"everyone", "everybody", "all", "global", "general", "community"})
+_IMPORTANCE_WORDS = {"low": 3, "medium": 5, "moderate": 5, "high": 8}
+_NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?$")
+_MEMORY_ID = re.compile(r"^(?:id\s*)?#?(\d+)$", re.IGNORECASE)
+_THINK_END, _THINK_START = re.compile(r"</think>", re.I), re.compile(r"<think>", re.I)
+_JSON_OPENER = re.compile(r"[\[{]")
+_JSON_LOOKING = re.compile(r"[\[{]\s*[\"\[{]")
+_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+_BATCH_KEYS = ("memories", "facts", "suggestions")
+_CONTENT_KEYS = ("content", "fact", "memory", "text")
+
+
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _importance_of_text(text: str) -> float | None:
+    """7 from "7", "7/10" or "7.0"; 6 from "3/5"; 8 from "high"; None otherwise."""
+    text = text.strip().lower()
+    if text in _IMPORTANCE_WORDS:
+        return _IMPORTANCE_WORDS[text]
+    match = _NUMBER.match(text)
+    if match is None:
+        return None
+    scale = float(match[2] or 10)
+    return float(match[1]) * 10 / scale if scale else None
+
+
+def _importance(value: Any) -> int:
+    """An importance on the 1-10 scale from a number or numeric text (rounded,
+    clamped); the default when there is none to read."""
+    if isinstance(value, str):
+        value = _importance_of_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return IMPORTANCE_DEFAULT
+    return min(IMPORTANCE_MAX, max(IMPORTANCE_MIN, math.floor(value + 0.5)))
+
+
+def _tags(value: Any) -> list[str]:
+    """Tags from a list or a comma-separated string: trimmed (a leading # too), at
+    most 10, each at most 50 characters; anything else is no tags."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return []
+    words = (str(tag).strip().lstrip("#").strip() for tag in value if isinstance(tag, str | int))
+    return [word[:MAX_TAG_CHARS] for word in words if word][:MAX_TAGS]
+
+
+def _about(value: Any) -> str:
+    """Everyone for a general fact ("everyone", "all", "global", "general", "community").
+    Anything else (user, me, viewer, the speaker's name, a word we do not know) is
+    about the speaker: a fact kept private to the person it may concern is the safe
+    mistake; a private fact shown to everyone is not."""
+    is_everyone = isinstance(value, str) and value.strip().lower() in _EVERYONE
+    return "everyone" if is_everyone else "speaker"
+
+
+def _updates(value: Any) -> int | None:
+    """A memory id from 12, 12.0, "12", "id 12" or "#12"; None otherwise."""
+    if isinstance(value, str) and (match := _MEMORY_ID.match(value.strip())):
+        value = int(match[1])
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
 
 class SuggestedMemory(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    """One candidate fact. The model may write `content` as `fact`, `memory` or
+    `text`; every other field is read leniently (see its validator) and unknown
+    keys are ignored. Only a missing or unusable content makes an item unusable."""
 
-    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-    importance: int = Field(ge=1, le=10)
-    tags: list[Annotated[str, StringConstraints(max_length=50)]] = Field(
-        default_factory=list, max_length=10
-    )
-    about: Literal["speaker", "everyone"] = "speaker"
-    updates: int | None = None
+    model_config = ConfigDict(extra="ignore")
 
-
-class SuggestionBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    memories: list[SuggestedMemory] = Field(max_length=20)
-
-
-class MalformedSuggestions(ValueError):
-    pass
+    content: Annotated[
+        str,
+        BeforeValidator(_without_nul),
+        StringConstraints(strip_whitespace=True, min_length=3, max_length=500),
+    ] = Field(validation_alias=AliasChoices(*_CONTENT_KEYS))
+    importance: Annotated[int, BeforeValidator(_importance)] = IMPORTANCE_DEFAULT
+    tags: Annotated[list[str], BeforeValidator(_tags)] = Field(default_factory=list)
+    about: Annotated[Literal["speaker", "everyone"], BeforeValidator(_about)] = "speaker"
+    updates: Annotated[int | None, BeforeValidator(_updates)] = None
 
 
-def suggestions_parse(text: str) -> list[SuggestedMemory]:
-    """The candidates in a model's answer; raises MalformedSuggestions otherwise."""
-    cleaned = _FENCE.sub("", text.strip())
+@dataclass(frozen=True)
+class ParsedSuggestions:
+    """A model's answer, read: the usable candidates, and one reason per part dropped."""
+
+    memories: list[SuggestedMemory]
+    dropped: list[str]
+
+
+def _without_reasoning(text: str) -> str:
+    """The answer after a reasoning model's `<think>…</think>` (or before an unclosed `<think>`)."""
+    return _THINK_START.split(_THINK_END.split(text)[-1], maxsplit=1)[0]
+
+
+def _json_at(text: str, start: int) -> Any:
+    """The JSON value starting at `start`, forgiving trailing commas; raises ValueError."""
+    decoder = json.JSONDecoder()
     try:
-        return SuggestionBatch.model_validate(json.loads(cleaned)).memories
-    except (ValueError, ValidationError) as error:
-        raise MalformedSuggestions(str(error)[:500]) from None
+        return decoder.raw_decode(text, start)[0]
+    except ValueError:
+        if not _JSON_LOOKING.match(text, start):
+            raise
+        return decoder.raw_decode(_TRAILING_COMMA.sub(r"\1", text[start:]))[0]
+
+
+def _first_json_value(text: str) -> tuple[Any, bool]:
+    """The first JSON object or list in `text`, wherever it sits (in prose, in a
+    Markdown fence), or None; and whether JSON-looking text before it was broken."""
+    broken = False
+    for attempt, opener in enumerate(_JSON_OPENER.finditer(text)):
+        if attempt == 200:
+            break
+        try:
+            return _json_at(text, opener.start()), broken
+        except ValueError:
+            broken = broken or bool(_JSON_LOOKING.match(text, opener.start()))
+    return None, broken
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _items_of(value: Any) -> list[Any] | None:
+    """The items of {"memories"|"facts"|"suggestions": [...]}, of a bare list, or a
+    single item; None when the value is none of these."""
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, dict):
+        return None
+    for key in _BATCH_KEYS:
+        if key in value:
+            return _as_list(value[key])
+    if not value:
+        return []
+    return [value] if any(key in value for key in _CONTENT_KEYS) else None
+
+
+def _candidate(item: Any) -> SuggestedMemory:
+    """An item as a candidate (a bare string is its content); raises ValidationError."""
+    return SuggestedMemory.model_validate({"content": item} if isinstance(item, str) else item)
+
+
+def _reason(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def suggestions_parse(text: str) -> ParsedSuggestions:
+    """Read a model's answer to `SUGGESTION_PROMPT`, keeping every usable fact.
+
+    Accepted around the JSON: prose, a Markdown fence, a `<think>…</think>` prefix.
+    Accepted shapes: {"memories": [item, …]} (or "facts", "suggestions"), a bare
+    list [item, …], or a single item; an item is an object (`SuggestedMemory`) or a
+    bare string (its content). Dropped, one reason each: an answer with no such
+    value, an item without usable content, items past the 20th, and broken JSON
+    before the value read.
+    """
+    value, broken = _first_json_value(_without_reasoning(text))
+    items = _items_of(value)
+    if items is None:
+        return ParsedSuggestions([], ["the answer holds no suggestions in a known shape"])
+    memories: list[SuggestedMemory] = []
+    dropped = ["part of the answer is broken JSON"] if broken else []
+    for position, item in enumerate(items, start=1):
+        if position > MAX_CANDIDATES:
+            dropped.append(f"item {position}: more than {MAX_CANDIDATES} in one answer")
+            continue
+        try:
+            memories.append(_candidate(item))
+        except ValidationError as error:
+            dropped.append(f"item {position}: {_reason(error)}")
+    return ParsedSuggestions(memories, dropped)
 
 
 def _question_of(reply: Message) -> Message | None:
@@ -115,7 +278,7 @@ def _subject_of(question: Message | None, candidate: SuggestedMemory) -> tuple[S
 
 def memory_suggestions_from_reply(*, reply_message_id: int) -> list[Memory]:
     """Ask the model for memories from the exchange ending in this reply; store them
-    pending. Returns the suggestions created (none when the output is unusable)."""
+    pending, and record what became of the answer. Returns the suggestions created."""
     reply = Message.objects.select_related("conversation").filter(pk=reply_message_id).first()
     if reply is None:
         return []
@@ -125,42 +288,67 @@ def memory_suggestions_from_reply(*, reply_message_id: int) -> list[Memory]:
     messages = _exchange_messages(question, reply, known)
     try:
         answer = provider_build(row).complete(messages, chat_options_from(row, json_mode=True))
-        candidates = suggestions_parse(answer.text)
     except ProviderError as error:
         logger.warning("No memory suggestions for message %s: %s", reply.pk, error.message)
         return []
-    except MalformedSuggestions as error:
-        logger.warning("Skipped malformed memory suggestions for message %s: %s", reply.pk, error)
-        return []
+    parsed = suggestions_parse(answer.text)
+    outcomes: Counter[str] = Counter()
     created: list[Memory] = []
-    for candidate in candidates:
-        suggestion = _suggestion_store(
+    for candidate in parsed.memories:
+        outcome, suggestion = _suggestion_store(
             candidate, question, row.memory_suggestion_threshold, {m.pk: m for m in known}
         )
-        if suggestion is not None:
-            created.append(suggestion)
+        outcomes[outcome] += 1
+        created += [suggestion] if suggestion is not None else []
+    _run_record(reply, parsed, outcomes, answer.text)
     return created
+
+
+def _run_record(
+    reply: Message, parsed: ParsedSuggestions, outcomes: Counter[str], text: str
+) -> None:
+    if parsed.dropped:
+        logger.warning(
+            "Dropped %d part(s) of the memory suggestions for message %s: %s",
+            len(parsed.dropped),
+            reply.pk,
+            "; ".join(parsed.dropped),
+        )
+    suggestion_run_record(
+        reply_message_id=reply.pk,
+        kept=outcomes["kept"],
+        decided=outcomes["decided"],
+        skipped=outcomes["skipped"],
+        problems=parsed.dropped,
+        answer=text,
+    )
+
+
+Outcome = Literal["kept", "decided", "skipped"]
 
 
 def _suggestion_store(
     candidate: SuggestedMemory, question: Message | None, threshold: int, known: dict[int, Memory]
-) -> Memory | None:
+) -> tuple[Outcome, Memory | None]:
+    """Store one candidate unless it is below the threshold or already known or
+    pending ("skipped"), or a person already decided on its wording ("decided")."""
     if candidate.importance < threshold:
-        return None
+        return "skipped", None
     subject, name = _subject_of(question, candidate)
     relation, existing = memory_relation(content=candidate.content, subject=subject)
     if relation == "new" and candidate.updates in known:
         # The model says which fact changed; only facts it was shown qualify.
         relation, existing = "update", known[candidate.updates]
-    if relation == "duplicate":
-        logger.info("Suggestion %r repeats memory %s; skipped.", candidate.content, existing.pk)
-        return None
+    if relation in ("duplicate", "decided"):
+        seen = existing.pk if existing else None
+        logger.info("Suggestion %r: %s of memory %s; skipped.", candidate.content, relation, seen)
+        return ("decided" if relation == "decided" else "skipped"), None
     about: dict[str, Any] = {
         "subject_user": question.author_user if subject.user_id is not None else None,
         "subject_discord_id": subject.discord_id,
         "subject_name": name,
     }
-    return memory_create(
+    return "kept", memory_create(
         content=candidate.content,
         source=MemorySource.AI_SUGGESTED,
         importance=candidate.importance,

@@ -5,7 +5,6 @@
 
 import os
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("LUMA_DATA_DIR", tempfile.mkdtemp(prefix="luma-test-"))
@@ -26,7 +25,4 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, as in production: replies run on threads, and an in-memory database
     # shared between threads fails at once ("table is locked") where a file waits.
-    # In shared memory where there is some: a file on disk makes the suite 6x slower.
-    shm = Path("/dev/shm")
-    where = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else DATA_DIR  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(where / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

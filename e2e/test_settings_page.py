@@ -1,5 +1,7 @@
 """The settings page in a real browser: provider fields, the live Ollama model list,
-the masked key and refused values."""
+the masked key, refused values and Test connection."""
+
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -54,7 +56,8 @@ def test_the_ollama_dropdown_says_clearly_when_no_endpoint_answers(
 ) -> None:
     live_luma.seed("settings", provider="ollama", ollama_endpoint="http://127.0.0.1:9")
     page.goto("/settings/")
-    expect(page.locator("#models-status")).to_contain_text("No Ollama endpoint answered")
+    expect(page.locator("#models-status")).to_contain_text("Could not reach")
+    expect(page.locator("#models-status")).to_contain_text("ollama serve")
 
 
 def test_invalid_values_are_refused_next_to_the_field_and_the_key_stays_masked(
@@ -78,3 +81,27 @@ def test_invalid_values_are_refused_next_to_the_field_and_the_key_stays_masked(
     expect(page.get_by_label("Temperature")).to_have_value("0.3")
     expect(page.get_by_label("Let the AI suggest memories")).to_be_checked()
     assert "sk-brand-new-key-5555" not in page.content()
+
+
+def test_test_connection_shows_what_the_server_answered_for_the_form_as_typed(
+    page: Page, fake_ollama: FakeOllamaServer
+) -> None:
+    page.goto("/settings/")
+    page.get_by_label("Ollama").check()
+    page.get_by_label("Endpoint").fill(f" {fake_ollama.url}/api/chat ")
+    page.get_by_role("button", name="Test connection").click()
+    result = page.locator("#connection-status")
+    expect(result).to_contain_text(f"Connected: {fake_ollama.url} lists 2 models")
+    expect(result).not_to_have_class(re.compile(r"\berror\b"))
+
+    page.get_by_label("Endpoint").fill(f"{fake_ollama.url}/ollama")
+    page.get_by_role("button", name="Test connection").click()
+    expect(result).to_contain_text("The address looks wrong")
+    expect(result).to_have_class(re.compile(r"\berror\b"))
+
+    page.get_by_label("DeepSeek (or any OpenAI-compatible API)").check()
+    page.get_by_label("DeepSeek API key").fill("sk-typed-<b>not-html</b>")
+    page.get_by_label("Base URL").fill(f"{fake_ollama.url}/v1")
+    page.get_by_role("button", name="Test connection").click()
+    expect(result).to_contain_text("The address looks wrong")
+    assert "sk-typed" not in page.content()

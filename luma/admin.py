@@ -2,11 +2,12 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from luma.forms import EndpointFieldsMixin
 from luma.models import ApiToken, RuntimeSettings
 from luma.services import InvalidSettings, runtime_settings_key_check
 
 
-class RuntimeSettingsForm(forms.ModelForm):
+class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
     """The API key is write-only: the field starts empty and empty keeps the stored key."""
 
     deepseek_api_key = forms.CharField(

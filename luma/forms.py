@@ -1,9 +1,25 @@
+from typing import Any
+
 from django import forms
 
+from luma.endpoints import base_url_normalise, ollama_endpoint_normalise
 from luma.models import RuntimeSettings
 
 
-class RuntimeSettingsForm(forms.ModelForm):
+class EndpointFieldsMixin:
+    """Addresses saved in the form their client wants, or refused next to their field
+    with the form expected (the settings page and the admin)."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_deepseek_base_url(self) -> str:
+        return base_url_normalise(self.cleaned_data["deepseek_base_url"])
+
+    def clean_ollama_endpoint(self) -> str:
+        return ollama_endpoint_normalise(self.cleaned_data["ollama_endpoint"])
+
+
+class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
     """The settings page. The DeepSeek key is write-only: blank keeps the stored one."""
 
     deepseek_api_key = forms.CharField(

@@ -9,11 +9,17 @@ is raised on the asyncio side after the items that came before it.
 Replies spend their time waiting on the model server, so each gets a thread of its
 own: asyncio's default pool (cores + 4) would queue all but a few. The pool size
 is `LUMA_CHAT_REPLY_THREADS`, for every surface together.
+
+Items are handed over in batches: the worker wakes the event loop once for all the
+items that pile up before the loop gets to them, instead of once per token (each
+wake-up is a write to the loop's self-pipe). Under load, `next_batch()` lets a
+consumer send many tokens in one message.
 """
 
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -46,7 +52,12 @@ class ThreadRelay(Generic[T]):
 
     def __init__(self, produce: Callable[[Callable[[], bool]], Iterator[T]]) -> None:
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[T | _End] = asyncio.Queue()
+        self._items: deque[T | _End] = deque()
+        self._lock = threading.Lock()
+        self._wake_pending = False
+        self._ready = asyncio.Event()
+        self._taken: deque[T] = deque()  # a batch being given out one by one by next()
+        self._ended = False
         self._abandoned = threading.Event()
         self._worker = self._loop.run_in_executor(_pool, self._run, produce)
 
@@ -56,12 +67,48 @@ class ThreadRelay(Generic[T]):
         try:
             close_old_connections()
             for item in produce(self._abandoned.is_set):
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+                self._put(item)
         finally:
             try:
                 close_old_connections()
             finally:
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, _END)
+                self._put(_END)
+
+    def _put(self, item: "T | _End") -> None:
+        """On the worker: queue the item; wake the loop unless a wake-up is on its way."""
+        with self._lock:
+            self._items.append(item)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def next_batch(self, timeout: float | None = None) -> list[T] | None:
+        """Every item that has come (at least one), in order; None after the last one
+        (raising what the producer raised). `TimeoutError` as for `next()`."""
+        if self._taken:
+            batch = list(self._taken)
+            self._taken.clear()
+            return batch
+        while True:
+            with self._lock:
+                batch = list(self._items)
+                self._items.clear()
+                if not batch:
+                    self._wake_pending = False
+                    self._ready.clear()
+            if batch:
+                break
+            if self._ended:
+                await self._worker  # raises what the producer raised
+                return None
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        if isinstance(batch[-1], _End):
+            self._ended = True
+            batch.pop()
+            if not batch:
+                return await self.next_batch(timeout)
+        return batch  # type: ignore[return-value]
 
     async def next(self, timeout: float | None = None) -> T | None:
         """The next item, or None after the last one (raising what the producer raised).
@@ -69,11 +116,12 @@ class ThreadRelay(Generic[T]):
         Raises `TimeoutError` when no item comes within `timeout` seconds; nothing is
         lost, the item still comes with a later call.
         """
-        item = await asyncio.wait_for(self._queue.get(), timeout)
-        if isinstance(item, _End):
-            await self._worker
-            return None
-        return item
+        if not self._taken:
+            batch = await self.next_batch(timeout)
+            if batch is None:
+                return None
+            self._taken.extend(batch)
+        return self._taken.popleft()
 
     def abandon(self) -> None:
         """Tell the producer nobody listens any more; a later failure of it is only logged."""

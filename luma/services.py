@@ -1,6 +1,7 @@
 import copy
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from luma.endpoints import base_url_normalise, ollama_endpoint_normalise
 from luma.errors import LumaError
 from luma.models import ApiToken, ProviderName, RuntimeSettings
 from luma.roles import MODERATORS_GROUP, Role, role_of
@@ -35,6 +37,12 @@ _ENV_SEEDS: dict[str, str] = {
 _BOOLEAN_FIELDS = {"memory_suggestions_enabled", "viewer_uploads_enabled"}
 
 EDITABLE_FIELDS = tuple(_ENV_SEEDS)
+
+# Addresses are saved in the form their client wants (see luma.endpoints).
+ENDPOINT_NORMALISERS: dict[str, Callable[[str], str]] = {
+    "deepseek_base_url": base_url_normalise,
+    "ollama_endpoint": ollama_endpoint_normalise,
+}
 
 
 class InvalidSettings(LumaError):
@@ -64,12 +72,38 @@ def _seed_from_environment() -> dict[str, Any]:
     return seeds
 
 
+def runtime_settings_normalise(changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` with each address in its client's form; `InvalidSettings` (400) for
+    one that cannot be a server's address, with the form expected."""
+    normalised = dict(changes)
+    errors: dict[str, list[str]] = {}
+    for field, normalise in ENDPOINT_NORMALISERS.items():
+        if changes.get(field) is None:
+            continue
+        try:
+            normalised[field] = normalise(changes[field])
+        except ValidationError as error:
+            errors[field] = error.messages
+    if errors:
+        raise InvalidSettings(errors)
+    return normalised
+
+
+def _same_base_url(first: str, second: str) -> bool:
+    """Whether two base URLs are one address once normalised (rows saved before
+    normalising may hold `/v1/` or `/chat/completions`)."""
+    try:
+        return base_url_normalise(first) == base_url_normalise(second)
+    except ValidationError:
+        return first == second
+
+
 def runtime_settings_get() -> RuntimeSettings:
     """The settings row, created from the environment the first time."""
     found = RuntimeSettings.objects.filter(pk=1).first()
     if found is not None:
         return found
-    candidate = RuntimeSettings(pk=1, **_seed_from_environment())
+    candidate = RuntimeSettings(pk=1, **runtime_settings_normalise(_seed_from_environment()))
     try:
         candidate.full_clean()
     except ValidationError as error:
@@ -85,7 +119,9 @@ def runtime_settings_key_check(*, row: RuntimeSettings, changes: dict[str, Any])
     """A stored key is only sent to the base URL it was entered with: moving the base
     URL needs the key again, so a stolen session cannot redirect it silently."""
     new_url = changes.get("deepseek_base_url")
-    if new_url is None or new_url == row.deepseek_base_url or not row.deepseek_api_key:
+    if new_url is None or not row.deepseek_api_key:
+        return
+    if _same_base_url(new_url, row.deepseek_base_url):
         return
     if changes.get("deepseek_api_key") is None:
         raise InvalidSettings(
@@ -101,12 +137,14 @@ def runtime_settings_key_check(*, row: RuntimeSettings, changes: dict[str, Any])
 def runtime_settings_update(**changes: Any) -> RuntimeSettings:
     """Validate and save changes; a value of None leaves that setting alone.
 
-    Raises `InvalidSettings` (400) for an unknown setting, an invalid value, or a new
-    `deepseek_base_url` without `deepseek_api_key` while a key is stored.
+    Addresses are normalised first (`luma.endpoints`). Raises `InvalidSettings` (400)
+    for an unknown setting, an invalid value, or a new `deepseek_base_url` without
+    `deepseek_api_key` while a key is stored.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidSettings({name: ["Not a setting."] for name in sorted(unknown)})
+    changes = runtime_settings_normalise(changes)
     row = runtime_settings_get()
     changes["deepseek_api_key"] = row.deepseek_api_key_entered(changes.get("deepseek_api_key"))
     stored = copy.copy(row)  # as it was, for the key rule below

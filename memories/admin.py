@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from luma.admin_site import ModeratorAccess
 from luma.errors import LumaError
-from memories.models import Memory, MemoryStatus
+from memories.models import Memory, MemoryStatus, SuggestionRun
 from memories.services import (
     memories_delete,
     memory_approve,
@@ -49,6 +49,7 @@ class MemoryAdmin(ModeratorAccess, admin.ModelAdmin):
     list_filter = ["status", "source", "importance", ("subject_user", admin.EmptyFieldListFilter)]
     search_fields = ["content", "tags", "subject_name", "subject_discord_id"]
     readonly_fields = [
+        "suggested_content",
         "use_count",
         "last_used_at",
         "reviewed_by",
@@ -94,3 +95,49 @@ class MemoryAdmin(ModeratorAccess, admin.ModelAdmin):
     @admin.action(description="Reject selected suggestions")
     def reject_suggestions(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
         _review_each(self, request, queryset, "rejected")
+
+
+class DroppedFilter(admin.SimpleListFilter):
+    title = "understood"
+    parameter_name = "understood"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("no", "Something could not be understood"), ("yes", "Everything understood")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "no":
+            return queryset.filter(dropped__gt=0)
+        if self.value() == "yes":
+            return queryset.filter(dropped=0)
+        return queryset
+
+
+@admin.register(SuggestionRun)
+class SuggestionRunAdmin(ModeratorAccess, admin.ModelAdmin):
+    """Read-only: what became of each answer to a suggestion request, for the
+    moderators to see what the model says that Luma could not understand."""
+
+    list_display = ["created_at", "reply_message_id", "kept", "dropped", "decided", "skipped"]
+    list_filter = [DroppedFilter, "created_at"]
+    fields = [
+        "created_at",
+        "reply_message_id",
+        "kept",
+        "dropped",
+        "decided",
+        "skipped",
+        "why_dropped",
+        "answer",
+    ]
+    readonly_fields = fields
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="why dropped")
+    def why_dropped(self, run: SuggestionRun) -> str:
+        return "; ".join(run.problems) or "-"

@@ -1,10 +1,12 @@
 """The memory API: CRUD, ranked search, and the review of AI suggestions."""
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Query, Router, Status
 
 from luma.errors import NotFound
-from memories.models import Memory
+from luma.roles import Role, role_required
+from memories.models import Memory, SuggestionRun
 from memories.schemas import (
     MemoryIn,
     MemoryOut,
@@ -12,6 +14,7 @@ from memories.schemas import (
     SearchFiltersIn,
     SearchOut,
     SuggestionApproveIn,
+    SuggestionRunsOut,
 )
 from memories.selectors import (
     MemoryFilters,
@@ -82,6 +85,21 @@ def memory_search_api(request: HttpRequest, filters: Query[SearchFiltersIn]) -> 
 def memory_suggestions_api(request: HttpRequest) -> list[Memory]:
     readable = memories_readable_by(user=request.user)
     return list(memory_suggestions_pending(queryset=readable)[:200])
+
+
+@router.get(
+    "/suggestions/runs",
+    response=SuggestionRunsOut,
+    summary="What became of the AI's suggestions lately",
+    description="Moderators and the owner: over the last `days` days (1-30), how many "
+    "facts the model proposed were kept, skipped, already decided, or could not be "
+    "understood, with the admin page that shows the answers.",
+)
+@role_required(Role.MODERATOR, action="see what became of the AI's suggestions")
+def suggestion_runs_api(request: HttpRequest, days: int = Query(7, ge=1, le=30)) -> dict:
+    review_url = reverse("admin:memories_suggestionrun_changelist") + "?understood=no"
+    totals = SuggestionRun.objects.since(days=days).totals()
+    return {"days": days, **totals, "review_url": review_url}
 
 
 @router.post(

@@ -1,16 +1,21 @@
 """Is a candidate fact new? The check every AI suggestion passes before it is stored.
 
-A duplicate (of an approved, pending or rejected memory about the same subject) is
-dropped; a close variant of an approved memory is a revision of it. Embeddings
+A fact a person already decided on is dropped: one they rejected, or one they
+approved after editing it, when the candidate repeats the wording the AI first
+suggested (`Memory.suggested_content`). A duplicate (of an approved or pending
+memory about the same subject) is dropped; a close variant of an approved memory
+is a revision of it. Embeddings
 alone cannot tell "streams on Fridays" from "streams on Saturdays" (cosine 0.98),
 so a duplicate must also bring no new word.
 """
 
 import logging
 import re
+import unicodedata
 from typing import Literal
 
 import numpy as np
+from django.db.models import F, Q, QuerySet
 
 from luma.errors import LumaError
 from memories.embeddings import embedder_get
@@ -27,11 +32,14 @@ DUPLICATE_SIMILARITY = 0.9
 UPDATE_SIMILARITY = 0.7
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
-Relation = Literal["duplicate", "update", "new"]
+Relation = Literal["decided", "duplicate", "update", "new"]
 
 
 def normalised_text(text: str) -> str:
-    return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
+    """Case, compatibility forms (NFKC: ligatures, full-width letters), punctuation
+    and spacing folded: "Kai  likes TEA!" and "kai likes tea" are one text."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
 def _similarities(content: str, known: list[Memory]) -> list[float]:
@@ -66,7 +74,8 @@ def _relation(content: str, known: list[Memory]) -> tuple[Relation, Memory | Non
     )
     for similarity, memory in scored:
         if _says_nothing_new(content, memory, similarity):
-            return "duplicate", memory
+            decided = memory.status == MemoryStatus.REJECTED
+            return ("decided" if decided else "duplicate"), memory
     for similarity, memory in scored:
         if similarity < UPDATE_SIMILARITY:
             break
@@ -77,9 +86,36 @@ def _relation(content: str, known: list[Memory]) -> tuple[Relation, Memory | Non
     return "new", None
 
 
+def _decided(subject: Subject) -> QuerySet[Memory]:
+    """The memories about `subject` a person decided on in other words than the AI's:
+    rejected ones, and approved ones whose suggested wording was edited."""
+    edited = Q(status=MemoryStatus.APPROVED) & ~Q(suggested_content="")
+    return (
+        Memory.objects.filter(subject.memories())
+        .filter(Q(status=MemoryStatus.REJECTED) | (edited & ~Q(suggested_content=F("content"))))
+        .only("pk", "status", "content", "suggested_content")
+    )
+
+
+def _decided_wording(content: str, subject: Subject) -> Memory | None:
+    """The decided memory whose suggested wording (or rejected text) `content` repeats."""
+    wanted = normalised_text(content)
+    for memory in _decided(subject).iterator():
+        wordings = [memory.suggested_content]
+        if memory.status == MemoryStatus.REJECTED:
+            wordings.append(memory.content)
+        if wanted in {normalised_text(wording) for wording in wordings if wording}:
+            return memory
+    return None
+
+
 def memory_relation(*, content: str, subject: Subject) -> tuple[Relation, Memory | None]:
-    """How `content` relates to what is known about `subject`: a `duplicate` of the
-    memory returned, an `update` of it, or `new` (with None)."""
+    """How `content` relates to what is known about `subject`: `decided` (a person
+    rejected it, or approved it in other words), a `duplicate` of the memory
+    returned, an `update` of it, or `new` (with None)."""
+    decided = _decided_wording(content, subject)
+    if decided is not None:
+        return "decided", decided
     same = Memory.objects.filter(subject.memories())
     known = [item.memory for item in memory_rank(queryset=same, query=content, pool=20, limit=20)]
     return _relation(content, known)

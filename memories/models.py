@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -7,7 +8,8 @@ from django.core.validators import (
     ProhibitNullCharactersValidator,
 )
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 
 class MemorySource(models.TextChoices):
@@ -34,12 +36,19 @@ class Memory(models.Model):
     """One fact the persona may remember.
 
     Only approved memories are ever put into a prompt. AI suggestions start
-    pending; a rejected one is kept (not deleted) so that the same fact is not
-    proposed again. A memory is about everyone (no subject), one web user, or
-    one Discord user.
+    pending; a rejected one is kept (not deleted), and an AI suggestion keeps the
+    words it was suggested in however a person edits it, so that a decided fact is
+    not proposed again in its original wording (`memories.dedupe`). A memory is about
+    everyone (no subject), one web user, or one Discord user.
     """
 
     content = models.TextField(validators=[ProhibitNullCharactersValidator()])
+    suggested_content = models.TextField(
+        blank=True,
+        validators=[ProhibitNullCharactersValidator()],
+        help_text="The AI's wording this memory's text was reviewed from (empty when a "
+        "person wrote it).",
+    )
     source = models.CharField(
         max_length=20, choices=MemorySource.choices, default=MemorySource.MANUAL
     )
@@ -135,6 +144,63 @@ class Memory(models.Model):
         if self.subject_user_id:
             return str(self.subject_user)
         return f"Discord user {self.subject_discord_id}"
+
+
+class SuggestionRunQuerySet(models.QuerySet):
+    def since(self, *, days: int) -> "SuggestionRunQuerySet":
+        return self.filter(created_at__gte=timezone.now() - timedelta(days=days))
+
+    def totals(self) -> dict[str, int]:
+        """{"runs", "kept", "dropped", "decided", "skipped"}, summed over these runs."""
+        sums = self.aggregate(
+            runs=Count("pk"),
+            **{name: Sum(name) for name in ("kept", "dropped", "decided", "skipped")},
+        )
+        return {name: value or 0 for name, value in sums.items()}
+
+
+class SuggestionRun(models.Model):
+    """What became of one request for AI suggestions: what was kept, skipped, or
+    could not be understood, so the streamer sees what a model's answers lose.
+
+    Written by `chat.suggestions` (through `suggestion_run_record`); kept 30 days.
+    """
+
+    reply_message_id = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The chat reply the facts were asked from (chat.Message; no foreign "
+        "key, as memories sits below chat).",
+    )
+    kept = models.PositiveIntegerField(default=0, help_text="Stored as pending suggestions.")
+    dropped = models.PositiveIntegerField(
+        default=0, help_text="Parts of the answer that could not be understood."
+    )
+    decided = models.PositiveIntegerField(
+        default=0,
+        help_text="Facts a person already rejected, or approved in other words; not "
+        "proposed again.",
+    )
+    skipped = models.PositiveIntegerField(
+        default=0, help_text="Below the importance threshold, or already known or pending."
+    )
+    problems = models.JSONField(
+        default=list, blank=True, help_text="Why each dropped part was dropped."
+    )
+    answer = models.TextField(
+        blank=True,
+        help_text="The model's answer (its beginning) when a part of it was dropped.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = SuggestionRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "AI suggestion run"
+
+    def __str__(self) -> str:
+        return f"suggestions for message {self.reply_message_id}: {self.kept} kept"
 
 
 class MemoryEmbedding(models.Model):

@@ -77,3 +77,18 @@ class SearchFiltersIn(InputSchema):
     importance_max: int | None = Field(None, ge=IMPORTANCE_MIN, le=IMPORTANCE_MAX)
     offset: int = Field(0, ge=0, le=10_000)
     limit: int = Field(20, ge=1, le=100)
+
+
+class SuggestionRunsOut(Schema):
+    """What became of the AI's suggestions over the last `days` days."""
+
+    days: int
+    runs: int
+    kept: int
+    dropped: int = Field(description="Parts of the model's answers that could not be understood.")
+    decided: int = Field(
+        description="Facts not proposed again: a person rejected them, or approved them "
+        "in other words."
+    )
+    skipped: int = Field(description="Below the importance threshold, or already known.")
+    review_url: str = Field(description="The admin's list of the runs that dropped something.")

@@ -3,6 +3,7 @@ index at once (in the same transaction), the embedding in a background task."""
 
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from memories.models import (
     MemoryEmbedding,
     MemorySource,
     MemoryStatus,
+    SuggestionRun,
 )
 from memories.search_index import search_index_remove, search_index_write
 from memories.subjects import subject_parse
@@ -71,13 +73,14 @@ def memory_create(
     status: str | None = None,
     updates: Memory | None = None,
 ) -> Memory:
-    """Add a memory. AI suggestions start pending; everything else is approved."""
+    """Add a memory. AI suggestions start pending, their wording kept apart from
+    later edits; everything else is approved."""
+    suggested = source == MemorySource.AI_SUGGESTED
     if status is None:
-        status = (
-            MemoryStatus.PENDING if source == MemorySource.AI_SUGGESTED else MemoryStatus.APPROVED
-        )
+        status = MemoryStatus.PENDING if suggested else MemoryStatus.APPROVED
     memory = Memory(
         content=content,
+        suggested_content=content.strip() if suggested else "",
         source=source,
         importance=importance,
         tags=list(tags),
@@ -249,7 +252,8 @@ def memory_approve(
     """Approve a pending suggestion, optionally after editing it.
 
     A suggestion that revises an existing memory is folded into that memory,
-    which is returned; the suggestion itself goes away.
+    which is returned with the suggestion's original wording; the suggestion
+    itself goes away.
     """
     if edits:
         memory_update(memory=memory, **edits)
@@ -260,12 +264,43 @@ def memory_approve(
     memory_update(
         memory=original, content=memory.content, importance=memory.importance, tags=memory.tags
     )
+    if memory.suggested_content:
+        original.suggested_content = memory.suggested_content
+        Memory.objects.filter(pk=original.pk).update(suggested_content=memory.suggested_content)
     memory_delete(memory=memory)
     return original
 
 
 def memory_reject(*, memory: Memory, reviewer: AbstractBaseUser | None = None) -> Memory:
     return _review(memory, status=MemoryStatus.REJECTED, reviewer=reviewer)
+
+
+SUGGESTION_RUNS_KEPT = timedelta(days=30)
+ANSWER_KEPT_CHARS = 2000
+
+
+def suggestion_run_record(
+    *,
+    reply_message_id: int | None,
+    kept: int,
+    decided: int,
+    skipped: int,
+    problems: Sequence[str],
+    answer: str,
+) -> SuggestionRun:
+    """Record what became of one answer to a suggestion request: `problems` says
+    why each dropped part was dropped, and the answer's beginning is kept only when
+    something was. Runs older than 30 days go."""
+    SuggestionRun.objects.filter(created_at__lt=timezone.now() - SUGGESTION_RUNS_KEPT).delete()
+    return SuggestionRun.objects.create(
+        reply_message_id=reply_message_id,
+        kept=kept,
+        dropped=len(problems),
+        decided=decided,
+        skipped=skipped,
+        problems=[problem.replace("\x00", "")[:200] for problem in problems[:50]],
+        answer=answer.replace("\x00", "")[:ANSWER_KEPT_CHARS] if problems else "",
+    )
 
 
 def memories_mark_used(*, memories: Iterable[Memory]) -> None:

@@ -48,3 +48,25 @@ class ProviderNotInstalled(ProviderError):
 
 class ContextTooLong(ProviderError):
     """The prompt is longer than the model's context window (a 400 from the server)."""
+
+
+class InsufficientBalance(ProviderError):
+    """The account at the provider has no balance or quota left (402, or a 429 saying so)."""
+
+
+class ProviderRateLimited(ProviderError):
+    """A 429: the server will answer again shortly, so a retry or the fallback may help.
+
+    Answered as the API's own 429, whose `message` says when to try again.
+    """
+
+    status_code = 429
+    retryable = True
+
+
+class WrongEndpoint(ProviderError):
+    """A 404 for the route itself: something answers at the address, but not the API."""
+
+
+class RequestRefused(ProviderError):
+    """A 400 or 422 that is not about length: the server would not take what was sent."""

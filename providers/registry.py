@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from luma.endpoints import address_normalised, base_url_normalise
 from luma.models import ProviderName, RuntimeSettings
 from providers.adapters.builtin import MODEL_NAME as BUILTIN_MODEL_NAME
 from providers.adapters.builtin import BuiltinProvider
@@ -36,7 +37,8 @@ PROVIDERS: dict[str, ProviderSpec] = {
     ProviderName.DEEPSEEK: ProviderSpec(
         build=lambda row: DeepSeekProvider(
             api_key=row.deepseek_api_key,
-            base_url=row.deepseek_base_url,
+            # Rows saved before addresses were normalised may end in `/chat/completions`.
+            base_url=address_normalised(base_url_normalise, row.deepseek_base_url),
             timeout=settings.LUMA_PROVIDER_TIMEOUT,
             embedding_model=row.deepseek_model,
         ),

@@ -21,7 +21,7 @@ from chat.services import (
 )
 from chat.turns import conversation_turn
 from providers.base import Reasoning
-from providers.errors import ContextTooLong, MalformedResponse, ProviderError
+from providers.errors import ContextTooLong, ProviderError
 from providers.testing.fakes import FakeBehaviour
 
 
@@ -134,7 +134,7 @@ def test_a_reply_that_breaks_off_keeps_its_text_as_an_interrupted_reply(
 ):
     openai_server.behaviour = FakeBehaviour(reply="Half of an answer", garbage=True)
     events = []
-    with pytest.raises(MalformedResponse) as raised:
+    with pytest.raises(ProviderError, match="broke off in the middle") as raised:
         for event in conversation_reply_stream(
             conversation=conversation, speaker=Speaker(user=user), text="tell me"
         ):

@@ -126,8 +126,11 @@ API_CASES = [
     Case("GET", "/api/settings", (401, 403, 403, 200)),
     Case("PUT", "/api/settings", (401, 403, 403, 200), body=lambda w: {"temperature": 0.3}),
     Case("GET", "/api/models/available", (401, 403, 403, 200)),
+    Case("POST", "/api/models/test", (401, 403, 403, 200),
+         body=lambda w: {"provider": "ollama", "address": "http://127.0.0.1:9"}),
     Case("GET", "/api/memory/search", (401, 200, 200, 200), url=lambda w: "/api/memory/search?q=x"),
     Case("GET", "/api/memory/suggestions", (401, 200, 200, 200)),
+    Case("GET", "/api/memory/suggestions/runs", (401, 403, 200, 200)),
     Case("POST", "/api/memory/suggest", (401, 404, 200, 200),
          body=lambda w: {"id": w.their_suggestion.pk}),
     Case("POST", "/api/memory/{memory_id}/reject", (401, 404, 200, 200),
@@ -292,13 +295,13 @@ def test_every_route_has_a_row():
 
 
 def _admin_changelists() -> list[tuple[type, bool]]:
-    moderated = {"memory", "document"}
+    moderated = {"memory", "document", "suggestionrun"}
     return [(model, model._meta.model_name in moderated) for model in admin.site._registry]
 
 
 @pytest.mark.parametrize("role_index", range(4), ids=ROLES)
 @pytest.mark.parametrize(("model", "moderated"), _admin_changelists(), ids=lambda v: str(v))
-def test_the_admin_lets_moderators_manage_memories_and_documents_only(
+def test_the_admin_lets_moderators_manage_memories_documents_and_suggestion_runs_only(
     model, moderated, role_index, client_as
 ):
     role = ROLES[role_index]
@@ -312,10 +315,12 @@ def test_the_admin_lets_moderators_manage_memories_and_documents_only(
         assert response.status_code == 403
 
 
-def test_a_moderator_sees_only_memories_and_documents_on_the_admin_index(moderator_client):
+def test_a_moderator_sees_only_memories_documents_and_suggestion_runs_on_the_admin_index(
+    moderator_client,
+):
     models = {m["object_name"] for app in moderator_client.get("/admin/").context["app_list"]
               for m in app["models"]}  # fmt: skip
-    assert models == {"Memory", "Document"}
+    assert models == {"Memory", "Document", "SuggestionRun"}
 
 
 def test_a_viewer_cannot_log_in_to_the_admin(user):

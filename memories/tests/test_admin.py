@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from memories.models import Memory, MemorySource, MemoryStatus
-from memories.services import memory_create
+from memories.models import Memory, MemorySource, MemoryStatus, SuggestionRun
+from memories.services import memory_create, suggestion_run_record
 from memories.tests.conftest import fts_rowids
 
 
@@ -180,3 +180,68 @@ def test_approving_an_update_in_the_change_form_folds_it_into_the_memory(admin_c
     original.refresh_from_db()
     assert original.content == "Kai streams on Fridays now."
     assert not Memory.objects.filter(pk=update.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_edit_in_the_admin_keeps_the_suggested_wording(admin_client):
+    pending = suggestion("Kai streams on Fridays.")
+    url = reverse("admin:memories_memory_change", args=[pending.pk])
+
+    admin_client.post(
+        url,
+        change_form(
+            pending, content="Kai streams Fridays.", suggested_content="Something else entirely."
+        ),
+    )
+
+    pending.refresh_from_db()
+    assert (pending.content, pending.suggested_content) == (
+        "Kai streams Fridays.",
+        "Kai streams on Fridays.",
+    )
+
+
+def lossy_run() -> SuggestionRun:
+    return suggestion_run_record(
+        reply_message_id=7,
+        kept=1,
+        decided=0,
+        skipped=0,
+        problems=["item 2: content: Field required"],
+        answer='{"memories": [{"content": "Kai likes tea."}, {"importance": 7}]}',
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("client_fixture", "status"),
+    [("client", 302), ("user_client", 302), ("moderator_client", 200), ("admin_client", 200)],
+)
+def test_moderators_and_the_owner_read_the_answers_that_lost_something(
+    request, client_fixture, status
+):
+    run = lossy_run()
+    suggestion_run_record(reply_message_id=8, kept=2, decided=0, skipped=0, problems=[], answer="")
+    client = request.getfixturevalue(client_fixture)
+
+    listing = client.get(reverse("admin:memories_suggestionrun_changelist") + "?understood=no")
+    detail = client.get(reverse("admin:memories_suggestionrun_change", args=[run.pk]))
+
+    assert (listing.status_code, detail.status_code) == (status, status)
+    if status == 200:
+        assert listing.context["cl"].result_count == 1
+        text = detail.content.decode()
+        assert "item 2: content: Field required" in text
+        assert "{&quot;importance&quot;: 7}" in text
+
+
+@pytest.mark.django_db
+def test_suggestion_runs_cannot_be_added_or_changed_in_the_admin(admin_client):
+    run = lossy_run()
+
+    add = admin_client.get(reverse("admin:memories_suggestionrun_add"))
+    admin_client.post(reverse("admin:memories_suggestionrun_change", args=[run.pk]), {"kept": "99"})
+
+    assert add.status_code == 403
+    run.refresh_from_db()
+    assert run.kept == 1

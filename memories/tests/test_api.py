@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from luma.services import api_token_create
-from memories.models import Memory, MemorySource
-from memories.services import memory_create
+from memories.models import Memory, MemorySource, SuggestionRun
+from memories.services import memory_create, suggestion_run_record
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +30,7 @@ def suggestion(content: str, **fields) -> Memory:
         ("put", "/1"),
         ("delete", "/1"),
         ("get", "/suggestions"),
+        ("get", "/suggestions/runs"),
         ("post", "/suggest"),
         ("post", "/1/reject"),
     ],
@@ -238,3 +242,56 @@ def test_the_openapi_schema_lists_the_memory_endpoints(user_client):
 
     assert {"/api/memory", "/api/memory/search", "/api/memory/suggest"} <= set(paths)
     assert {"/api/memory/{memory_id}", "/api/memory/{memory_id}/reject"} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "status"),
+    [("user_client", 403), ("moderator_client", 200), ("admin_client", 200)],
+)
+def test_moderators_and_the_owner_see_what_the_model_answers_lost(request, client_fixture, status):
+    suggestion_run_record(
+        reply_message_id=1, kept=1, decided=1, skipped=0, problems=["a", "b"], answer="?"
+    )
+    suggestion_run_record(reply_message_id=2, kept=2, decided=0, skipped=3, problems=[], answer="")
+
+    response = send(request.getfixturevalue(client_fixture), "get", "/suggestions/runs")
+
+    assert response.status_code == status
+    if status == 200:
+        assert response.json() == {
+            "days": 7,
+            "runs": 2,
+            "kept": 3,
+            "dropped": 2,
+            "decided": 1,
+            "skipped": 3,
+            "review_url": "/admin/memories/suggestionrun/?understood=no",
+        }
+
+
+def test_the_suggestion_runs_cover_the_days_asked(moderator_client):
+    run = suggestion_run_record(
+        reply_message_id=1, kept=0, decided=0, skipped=0, problems=["a"], answer=""
+    )
+    SuggestionRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=10))
+
+    week = send(moderator_client, "get", "/suggestions/runs").json()
+    month = send(moderator_client, "get", "/suggestions/runs?days=30").json()
+
+    assert (week["dropped"], month["dropped"]) == (0, 1)
+    assert send(moderator_client, "get", "/suggestions/runs?days=31").status_code == 422
+
+
+def test_editing_a_suggestion_before_approving_keeps_its_first_wording(moderator_client):
+    pending = suggestion("Kai has a cat named Tofu.")
+
+    response = send(
+        moderator_client, "post", "/suggest", {"id": pending.pk, "content": "Kai's cat: Tofu."}
+    )
+
+    assert response.status_code == 200
+    pending.refresh_from_db()
+    assert (pending.content, pending.suggested_content) == (
+        "Kai's cat: Tofu.",
+        "Kai has a cat named Tofu.",
+    )

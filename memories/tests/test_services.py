@@ -1,6 +1,9 @@
-import pytest
+from datetime import timedelta
 
-from memories.models import Memory, MemorySource, MemoryStatus
+import pytest
+from django.utils import timezone
+
+from memories.models import Memory, MemorySource, MemoryStatus, SuggestionRun
 from memories.selectors import memories_for_prompt
 from memories.services import (
     InvalidMemory,
@@ -8,6 +11,8 @@ from memories.services import (
     memory_approve,
     memory_create,
     memory_reject,
+    memory_update,
+    suggestion_run_record,
 )
 
 
@@ -92,3 +97,65 @@ def test_prompt_memories_respect_the_limit_and_the_token_budget():
     assert len(memories_for_prompt(query="x", limit=3, token_budget=10_000)) == 3
     assert len(memories_for_prompt(query="x", limit=10, token_budget=120)) == 2
     assert memories_for_prompt(query="x", limit=0, token_budget=10_000) == []
+
+
+@pytest.mark.django_db
+def test_a_suggestion_keeps_its_first_wording_through_edits_and_approval(user):
+    pending = memory_create(
+        content="Kai has a cat named Tofu.", source=MemorySource.AI_SUGGESTED, subject_user=user
+    )
+    memory_update(memory=pending, content="Kai's cat is Tofu.")
+    approved = memory_approve(memory=pending, content="Kai's ginger cat is called Tofu.")
+
+    approved.refresh_from_db()
+    assert (approved.content, approved.suggested_content) == (
+        "Kai's ginger cat is called Tofu.",
+        "Kai has a cat named Tofu.",
+    )
+    assert memory_create(content="Written by hand.").suggested_content == ""
+
+
+@pytest.mark.django_db
+def test_a_run_keeps_the_answer_only_when_something_was_dropped():
+    fine = suggestion_run_record(
+        reply_message_id=1, kept=2, decided=0, skipped=1, problems=[], answer="[...]"
+    )
+    lossy = suggestion_run_record(
+        reply_message_id=2,
+        kept=0,
+        decided=1,
+        skipped=0,
+        problems=["item 1: content: Field required"],
+        answer="x\x00" * 3000,
+    )
+
+    assert (fine.dropped, fine.answer) == (0, "")
+    assert (lossy.dropped, lossy.answer) == (1, "x" * 2000)
+
+
+@pytest.mark.django_db
+def test_runs_add_up_over_the_days_asked_and_old_ones_go():
+    def record(days_ago: int, **counts) -> SuggestionRun:
+        run = suggestion_run_record(
+            reply_message_id=None,
+            **{"kept": 0, "decided": 0, "skipped": 0, "problems": [], **counts},
+            answer="",
+        )
+        when = timezone.now() - timedelta(days=days_ago)
+        SuggestionRun.objects.filter(pk=run.pk).update(created_at=when)
+        return run
+
+    record(40, kept=9)
+    record(10, kept=5, problems=["a"])
+    record(1, kept=1, decided=2, problems=["b", "c"])
+    record(0, skipped=3)
+
+    assert SuggestionRun.objects.since(days=7).totals() == {
+        "runs": 2,
+        "kept": 1,
+        "dropped": 2,
+        "decided": 2,
+        "skipped": 3,
+    }
+    assert SuggestionRun.objects.count() == 3  # the 40-day-old run went with a later record
+    assert SuggestionRun.objects.none().totals()["dropped"] == 0

@@ -9,6 +9,7 @@ from dataclasses import replace
 import httpx
 import openai
 
+from luma.endpoints import BASE_URL_HINT
 from providers.base import (
     ChatMessage,
     ChatOptions,
@@ -18,68 +19,73 @@ from providers.base import (
     Usage,
     estimate_usage,
 )
-from providers.errors import (
-    MalformedResponse,
-    ProviderAuthError,
-    ProviderError,
-    ProviderServerError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    UnknownModel,
-)
+from providers.errors import MalformedResponse, ProviderAuthError, ProviderUnavailable
+from providers.failures import Server, connect_reason, quoted, status_error, timeout_error
 
 logger = logging.getLogger(__name__)
 
 
 @contextmanager
 def _typed_errors(base_url: str, model: str) -> Iterator[None]:
-    """Turn the client's exceptions into Luma's typed provider errors."""
-    where = f"the OpenAI-compatible server at {base_url}"
+    """Turn the client's exceptions into Luma's typed provider errors, each worded for
+    the person who has to fix it (see providers.failures)."""
+    server = Server(
+        kind="OpenAI-compatible server",
+        address=base_url,
+        address_hint=BASE_URL_HINT,
+        model_advice="Pick one of its models in Settings (Test connection lists them).",
+    )
     try:
         yield
     except openai.APITimeoutError as error:
-        raise ProviderTimeout(f"{where} did not answer in time.", detail=str(error)) from error
+        raise timeout_error(server, error) from error
     except openai.APIConnectionError as error:
         raise ProviderUnavailable(
-            f"Could not reach {where}. Check the base URL and your connection.",
+            f"Could not reach {server.where}: {connect_reason(error)}. Check the base URL in "
+            "Settings and that the server is running.",
             detail=str(error),
         ) from error
     except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+        said = _error_message(error)
         raise ProviderAuthError(
-            "The DeepSeek API key was refused. Enter a valid key in Settings.",
-            detail=_error_message(error),
-        ) from error
-    except openai.NotFoundError as error:
-        raise UnknownModel(
-            f"{where} has no model named {model!r}. Pick one of its models in Settings.",
-            detail=_error_message(error),
-        ) from error
-    except openai.RateLimitError as error:
-        raise ProviderUnavailable(
-            f"{where} is rate-limiting requests or the account has no balance left.",
-            detail=_error_message(error),
+            f"The API key was refused by {server.where}{quoted(said)}. Enter a valid key in "
+            "Settings.",
+            detail=said,
         ) from error
     except openai.APIStatusError as error:
-        error_class = ProviderServerError if error.status_code >= 500 else ProviderError
-        raise error_class(
-            f"{where} answered with an error ({error.status_code}).",
-            detail=_error_message(error),
+        raise status_error(
+            server,
+            error.status_code,
+            _error_message(error),
+            model=model,
+            url=str(error.request.url),
+            code=error.code or "",
         ) from error
     except (openai.APIResponseValidationError, json.JSONDecodeError, ValueError) as error:
         raise MalformedResponse(
-            f"{where} sent a reply Luma could not read.", detail=str(error)
+            f"{server.where_capitalised} sent a reply Luma could not read. Check that the base "
+            "URL points at an OpenAI-compatible API.",
+            detail=str(error),
         ) from error
     except (httpx.HTTPError, openai.APIError) as error:
         raise MalformedResponse(
-            f"The connection to {where} broke off mid-reply.", detail=str(error)
+            f"The connection to {server.where} broke off mid-reply. Try again.",
+            detail=str(error),
         ) from error
 
 
 def _error_message(error: openai.APIStatusError) -> str:
+    """The server's own message: `{"error": {"message": …}}` (OpenAI, DeepSeek, vLLM),
+    `{"error": "…"}` or `{"detail": …}` (other compatible servers), or the raw body."""
     body = error.body
     if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or body)
-    return str(error)
+        found = body.get("message") or body.get("error") or body.get("detail") or body
+        if isinstance(found, dict):
+            found = found.get("message") or found
+        return str(found)
+    if isinstance(body, str) and body.strip() and not body.lstrip().startswith("<"):
+        return body.strip()
+    return error.response.reason_phrase or error.message  # an HTML page: the status name
 
 
 class DeepSeekProvider(Provider):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import httpx
 import ollama
 
+from luma.endpoints import OLLAMA_HINT, address_normalised, ollama_endpoint_normalise
 from providers.base import (
     ChatMessage,
     ChatOptions,
@@ -20,12 +21,12 @@ from providers.base import (
 )
 from providers.errors import (
     MalformedResponse,
+    ProviderAuthError,
     ProviderError,
-    ProviderServerError,
     ProviderTimeout,
     ProviderUnavailable,
-    UnknownModel,
 )
+from providers.failures import Server, connect_reason, quoted, status_error, timeout_error
 
 logger = logging.getLogger(__name__)
 
@@ -33,43 +34,67 @@ logger = logging.getLogger(__name__)
 PROBE_TIMEOUT = 2.0
 
 
+def _server(endpoint: str) -> Server:
+    return Server(
+        kind="Ollama server",
+        address=endpoint,
+        address_hint=OLLAMA_HINT,
+        model_advice="Run `ollama pull {model}` on that server or pick another model in Settings.",
+    )
+
+
 @contextmanager
 def _typed_errors(endpoint: str, model: str) -> Iterator[None]:
-    where = f"the Ollama server at {endpoint}"
+    """Turn the client's exceptions into Luma's typed provider errors, each worded for
+    the person who has to fix it (see providers.failures)."""
+    server = _server(endpoint)
     try:
         yield
     except ollama.ResponseError as error:
-        if error.status_code == 404:
-            raise UnknownModel(
-                f"{where} has no model {model!r}. Run `ollama pull {model}` or pick another "
-                "model in Settings.",
-                detail=error.error,
-            ) from error
-        error_class = ProviderServerError if error.status_code >= 500 else ProviderError
-        raise error_class(
-            f"{where} answered with an error ({error.status_code}).", detail=error.error
-        ) from error
+        raise _response_error(server, error, model) from error
     except httpx.TimeoutException as error:
-        raise ProviderTimeout(f"{where} did not answer in time.", detail=str(error)) from error
+        raise timeout_error(server, error) from error
     except (ConnectionError, httpx.ConnectError) as error:
         raise ProviderUnavailable(
-            f"Could not reach {where}. Is Ollama running (`ollama serve`)?", detail=str(error)
+            f"Could not reach {server.where}: {connect_reason(error)}. Start Ollama "
+            "(`ollama serve`) or fix the endpoint in Settings.",
+            detail=str(error),
         ) from error
     except (json.JSONDecodeError, ValueError, KeyError, TypeError) as error:
         raise MalformedResponse(
-            f"{where} sent a reply Luma could not read.", detail=str(error)
+            f"{server.where_capitalised} sent a reply Luma could not read. Check that the "
+            "endpoint points at Ollama itself.",
+            detail=str(error),
         ) from error
     except httpx.HTTPError as error:
         raise MalformedResponse(
-            f"The connection to {where} broke off mid-reply.", detail=str(error)
+            f"The connection to {server.where} broke off mid-reply. Try again.",
+            detail=str(error),
         ) from error
+
+
+def _response_error(server: Server, error: ollama.ResponseError, model: str) -> ProviderError:
+    """Ollama sends no key: a 401 or 403 comes from a proxy in front of it."""
+    said = str(error.error or "")
+    if error.status_code in {401, 403}:
+        return ProviderAuthError(
+            f"{server.where_capitalised} refused the request{quoted(said)}: Luma sends Ollama "
+            "no key, so point the endpoint in Settings at Ollama itself or at a proxy that "
+            "lets Luma in.",
+            detail=said,
+        )
+    return status_error(server, error.status_code, said, model=model)
 
 
 @dataclass(frozen=True)
 class EndpointProbe:
     endpoint: str
-    models: list[str] | None  # None when the endpoint did not answer
-    error: str = ""
+    models: list[str] | None  # None when the endpoint did not answer as Ollama
+    failure: ProviderError | None = None
+
+    @property
+    def error(self) -> str:
+        return self.failure.message if self.failure else ""
 
 
 def ollama_probe(endpoint: str) -> EndpointProbe:
@@ -79,7 +104,7 @@ def ollama_probe(endpoint: str) -> EndpointProbe:
         with _typed_errors(endpoint, ""):
             listed = client.list()
     except ProviderError as error:
-        return EndpointProbe(endpoint, None, error.message)
+        return EndpointProbe(endpoint, None, error)
     return EndpointProbe(endpoint, sorted(m.model for m in listed.models if m.model))
 
 
@@ -108,8 +133,9 @@ class OllamaProvider(Provider):
     def __init__(
         self, *, endpoint: str, fallbacks: list[str], timeout: float, embedding_model: str
     ) -> None:
-        self.configured = endpoint
-        self.fallbacks = fallbacks
+        # Rows saved before addresses were normalised may hold `/v1` or `/api/chat`.
+        self.configured = address_normalised(ollama_endpoint_normalise, endpoint)
+        self.fallbacks = [address_normalised(ollama_endpoint_normalise, f) for f in fallbacks]
         self.timeout = timeout
         self.embedding_model = embedding_model
         self._endpoint: str | None = None
@@ -122,13 +148,23 @@ class OllamaProvider(Provider):
         if self._endpoint is None:
             probe = ollama_find_endpoint(self.configured, self.fallbacks)
             if probe.models is None:
-                tried = ", ".join([self.configured, *self.fallbacks])
-                raise ProviderUnavailable(
-                    f"No Ollama server answered (tried {tried}). Is Ollama running?",
-                    detail=probe.error,
-                )
+                raise self._none_answered(probe)
             self._endpoint = probe.endpoint
         return self._endpoint
+
+    def _none_answered(self, probe: EndpointProbe) -> ProviderError:
+        """The configured endpoint's own error when a server there answered wrongly (a
+        404: the address is wrong); else that nothing answered, and where Luma looked."""
+        if probe.failure is not None and not isinstance(
+            probe.failure, ProviderUnavailable | ProviderTimeout
+        ):
+            return probe.failure
+        tried = ", ".join(dict.fromkeys([self.configured, *self.fallbacks]))
+        return ProviderUnavailable(
+            f"No Ollama server answered (tried {tried}). Start Ollama (`ollama serve`) or fix "
+            "the endpoint in Settings.",
+            detail=probe.error,
+        )
 
     def _client(self) -> ollama.Client:
         endpoint = self.endpoint
@@ -174,7 +210,8 @@ class OllamaProvider(Provider):
     def list_models(self) -> list[str]:
         probe = ollama_find_endpoint(self.configured, self.fallbacks)
         if probe.models is None:
-            raise ProviderUnavailable(probe.error or "No Ollama server answered.")
+            # The configured endpoint's own error says best what is wrong there.
+            raise probe.failure or self._none_answered(probe)
         self._endpoint = probe.endpoint
         return probe.models
 

@@ -86,9 +86,7 @@ def content_chunks(behaviour: FakeBehaviour) -> list[str]:
         return split_reply(behaviour.reply)
     opening = "<think>" if behaviour.reasoning_as == "tags" else ""
     thinking = f"{opening}{behaviour.reasoning}</think>\n\n"
-    return [thinking[i : i + 3] for i in range(0, len(thinking), 3)] + split_reply(
-        behaviour.reply
-    )
+    return [thinking[i : i + 3] for i in range(0, len(thinking), 3)] + split_reply(behaviour.reply)
 
 
 def prompt_chars(body: dict[str, Any]) -> int:

@@ -38,7 +38,7 @@ def test_think_tags_split_anywhere_are_taken_out(size):
         (f"<think></think>{REPLY}", (REPLY, "")),  # qwen3 with thinking off
         (f"<think>{THINKING}", ("", THINKING)),  # cut off while thinking
         (
-            f"Use <think> tags like <think>this</think>.",
+            "Use <think> tags like <think>this</think>.",
             ("Use <think> tags like <think>this</think>.", ""),
         ),
         ("<b>bold</b> answer", ("<b>bold</b> answer", "")),  # a tag-like start that is not one
@@ -77,7 +77,7 @@ def test_openai_compatible_servers_reasoning_is_apart(use_deepseek, openai_serve
 @pytest.mark.parametrize("reasoning_as", ["tags", "field"])
 def test_ollama_reasoning_is_apart(use_ollama, ollama_server, reasoning_as):
     behaviour = FakeBehaviour(reply=REPLY, reasoning=THINKING, reasoning_as=reasoning_as)
-    reply, reasoning, usage = stream_items(use_ollama, behaviour, ollama_server)
+    reply, reasoning, _ = stream_items(use_ollama, behaviour, ollama_server)
     assert reply == REPLY
     assert reasoning.strip() == THINKING
 

@@ -1,11 +1,13 @@
 // Settings page: show the chosen provider's fields, fill the Ollama model
-// dropdown from the server's models (GET /api/models/available).
+// dropdown from the server's models (GET /api/models/available), and test the
+// address and key the form holds now (POST /api/models/test).
 (function () {
   "use strict";
   const { api, el } = window.Luma;
   const form = document.getElementById("settings-form");
   const select = document.getElementById("id_ollama_model");
   const status = document.getElementById("models-status");
+  const testStatus = document.getElementById("connection-status");
 
   function chosenProvider() {
     const checked = form.querySelector('input[name="provider"]:checked');
@@ -19,32 +21,64 @@
     }
   }
 
+  function say(node, text, failed) {
+    node.textContent = text;
+    node.classList.toggle("error", failed);
+  }
+
+  function showOllamaModels(models, where) {
+    const current = select.value;
+    const names = [...models];
+    if (current && !names.includes(current)) names.unshift(current);
+    select.replaceChildren(...names.map((name) => el("option", {
+      value: name, text: name + (models.includes(name) ? "" : " (not on the server)"),
+    })));
+    select.value = current && names.includes(current) ? current : names[0];
+    say(status, `${models.length} model${models.length === 1 ? "" : "s"} on ${where || "the server"}.`, false);
+  }
+
   async function loadOllamaModels() {
-    status.textContent = "Asking the Ollama server for its models…";
-    status.classList.remove("error");
+    say(status, "Asking the Ollama server for its models…", false);
     let providers;
     try {
       providers = await api("/api/models/available");
     } catch (e) {
-      status.textContent = `Could not ask for models: ${e.message}`;
-      status.classList.add("error");
+      say(status, `Could not ask for models: ${e.message}`, true);
       return;
     }
     const ollama = providers.find((p) => p.provider === "ollama");
-    const current = select.value;
     if (!ollama || ollama.error || !ollama.models.length) {
-      const why = ollama && ollama.error ? ollama.error : "The server lists no models.";
-      status.textContent = `No Ollama endpoint answered: ${why} Start Ollama (or fix the endpoint, save, and press Refresh).`;
-      status.classList.add("error");
+      const why = ollama && ollama.error ? ollama.error : "The server lists no models: run `ollama pull <model>` there.";
+      say(status, why, true);
       return;
     }
-    const names = [...ollama.models];
-    if (current && !names.includes(current)) names.unshift(current);
-    select.replaceChildren(...names.map((name) => el("option", {
-      value: name, text: name + (ollama.models.includes(name) ? "" : " (not on the server)"),
-    })));
-    select.value = current && names.includes(current) ? current : names[0];
-    status.textContent = `${ollama.models.length} model${ollama.models.length === 1 ? "" : "s"} on ${ollama.endpoint || "the server"}.`;
+    showOllamaModels(ollama.models, ollama.endpoint);
+  }
+
+  // What the form holds now; an empty key field means the stored key.
+  function connectionToTest() {
+    const provider = chosenProvider();
+    const value = (name) => (form.elements[name] ? form.elements[name].value : "");
+    if (provider === "deepseek") {
+      return { provider, address: value("deepseek_base_url"), api_key: value("deepseek_api_key") || null, model: value("deepseek_model") };
+    }
+    if (provider === "ollama") return { provider, address: value("ollama_endpoint"), model: value("ollama_model") };
+    return { provider };
+  }
+
+  async function testConnection() {
+    const button = document.getElementById("test-connection");
+    button.disabled = true;
+    say(testStatus, "Testing…", false);
+    try {
+      const result = await api("/api/models/test", { method: "POST", body: connectionToTest() });
+      say(testStatus, result.message, !result.ok);
+      if (result.ok && result.provider === "ollama" && result.models.length) showOllamaModels(result.models, result.address);
+    } catch (e) {
+      say(testStatus, e.message, true);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   form.addEventListener("change", (e) => {
@@ -54,6 +88,7 @@
     }
   });
   document.getElementById("refresh-models").addEventListener("click", loadOllamaModels);
+  document.getElementById("test-connection").addEventListener("click", testConnection);
   showProviderFields();
   if (chosenProvider() === "ollama") loadOllamaModels();
   else status.textContent = "";

@@ -2,7 +2,8 @@
 // approve, or reject (POST /api/memory/suggest {id, content?, importance?,
 // tags?}, POST /api/memory/{id}/reject). Shared by the chat's side panel and
 // the memory page, each in its own look; the memory page also edits its
-// memories with the same form.
+// memories with the same form. Also the line telling moderators how many of
+// the model's suggestions could not be understood lately (dropNotice).
 (function () {
   "use strict";
   const { api, el } = window.Luma;
@@ -70,5 +71,34 @@
     return li;
   }
 
-  window.Luma.suggestions = { card, approve, reject, openEditor, parseTags };
+  // For moderators and the owner: "2 suggestions from the model could not be
+  // understood in the last 7 days. See them" (GET /api/memory/suggestions/runs,
+  // linking to the admin). Hidden when nothing was dropped; a viewer's 403 stops
+  // the asking. Returns { node, refresh }.
+  function dropNotice() {
+    const text = el("span");
+    const link = el("a", { text: "See them in the admin" });
+    const node = el("p", { class: "notice small-text", role: "status", hidden: true }, text, " ", link);
+    let allowed = true;
+    async function refresh() {
+      if (!allowed) return;
+      let runs;
+      try { runs = await api("/api/memory/suggestions/runs"); }
+      catch (e) { if (e.status === 403) allowed = false; return; }
+      const what = runs.dropped === 1 ? "suggestion" : "suggestions";
+      text.textContent = `${runs.dropped} ${what} from the model could not be understood in the last ${runs.days} days.`;
+      link.href = runs.review_url;
+      node.hidden = runs.dropped === 0;
+    }
+    return { node, refresh };
+  }
+
+  // A page may hold the notice's place with an element marked data-suggestion-drops.
+  document.querySelectorAll("[data-suggestion-drops]").forEach((place) => {
+    const notice = dropNotice();
+    place.replaceWith(notice.node);
+    notice.refresh();
+  });
+
+  window.Luma.suggestions = { card, approve, reject, openEditor, parseTags, dropNotice };
 })();
