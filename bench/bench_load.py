@@ -1,8 +1,8 @@
 """Load: 50 viewers chatting at once over WebSockets against a streaming fake provider.
 
 Starts, each in its own process: a fake OpenAI-compatible server, and Luma
-under daphne on a fresh SQLite database. Then opens N WebSockets at once, each
-sending one message, and prints replies completed, tokens lost, errors, the
+under daphne on a fresh SQLite database. Then opens N WebSockets at once and,
+once all are open (viewers on the chat page), sends one message on each, and prints replies completed, tokens lost, errors, the
 time to first token (TTFT) Luma adds on top of the provider, full-reply time,
 and the CPU time Luma's server process spent per reply.
 
@@ -10,7 +10,7 @@ The provider's own TTFT is measured the same way (N concurrent streams straight
 to the fake server with the `openai` client); "added" compares the two.
 
     .venv/bin/python bench/bench_load.py [--clients 50] [--words 60] [--chunk-delay 0.01]
-                                         [--spread SECONDS]
+                                         [--spread SECONDS] [--rounds N]
 """
 
 import argparse
@@ -85,8 +85,11 @@ for i in range({users}):
     return done.stdout.strip().splitlines()[-users:]
 
 
-async def one_chat(port: int, cookie: str, text: str, delay: float = 0.0) -> dict:
-    """One viewer: open the chat socket, wait `delay` seconds, send, read the reply."""
+async def one_chat(
+    port: int, cookie: str, text: str, delay: float = 0.0, opened: asyncio.Barrier | None = None
+) -> dict:
+    """One viewer: open the chat socket, wait until every viewer's socket is open
+    (`opened`: they are on the chat page), then `delay` seconds, send, read the reply."""
     first = None
     tokens: list[str] = []
     result: dict = {"error": None}
@@ -94,6 +97,8 @@ async def one_chat(port: int, cookie: str, text: str, delay: float = 0.0) -> dic
     async with websockets.connect(
         f"ws://127.0.0.1:{port}/ws/chat/", additional_headers=headers
     ) as socket:
+        if opened is not None:
+            await opened.wait()
         await asyncio.sleep(delay)
         sent = time.perf_counter()
         await socket.send(json.dumps({"type": "send", "text": text}))
@@ -170,6 +175,9 @@ def main() -> None:
         help="seconds over which the messages are sent, evenly (all sockets open at once); "
         "0: every viewer sends at the same instant",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="send the messages this many times over"
+    )
     args = parser.parse_args()
     reply = " ".join(f"token{i}" for i in range(args.words))
 
@@ -201,20 +209,26 @@ def main() -> None:
         print(f"warm-up chat: first token after {warm['ttft'] * 1000:.0f} ms")
 
         async def everyone() -> list[dict]:
+            opened = asyncio.Barrier(args.clients)
             return await asyncio.gather(
                 *(
                     one_chat(
-                        port, cookies[i], f"hello from chat {i}", args.spread * i / args.clients
+                        port,
+                        cookies[i],
+                        f"hello from chat {i}",
+                        args.spread * i / args.clients,
+                        opened,
                     )
                     for i in range(args.clients)
                 ),
                 return_exceptions=True,
             )
 
+        print(f"Luma's server process: pid {server.pid}", flush=True)
         wall = time.perf_counter()
         cpu = cpu_seconds(server.pid)
-        results = asyncio.run(everyone())
-        wall = time.perf_counter() - wall
+        results = [r for _ in range(args.rounds) for r in asyncio.run(everyone())]
+        wall = (time.perf_counter() - wall) / args.rounds
         cpu = cpu_seconds(server.pid) - cpu
     finally:
         for process in (server, fake):
@@ -232,9 +246,9 @@ def main() -> None:
     totals = [r["total"] for r in ok]
     print(
         f"clients: {args.clients}, reply: {args.words} tokens, chunk delay {args.chunk_delay}s, "
-        f"messages sent over {args.spread:g}s"
+        f"messages sent over {args.spread:g}s, {args.rounds} round(s)"
     )
-    print(f"replies completed: {len(ok)}/{args.clients} in {wall:.2f}s wall")
+    print(f"replies completed: {len(ok)}/{len(results)} in {wall:.2f}s wall a round")
     print(f"Luma's CPU per reply: {cpu * 1000 / max(1, len(ok)):.1f} ms (server process)")
     print(f"tokens lost: {lost}")
     messages = [r["error"] for r in results if isinstance(r, dict) and r["error"]]
