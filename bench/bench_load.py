@@ -2,9 +2,10 @@
 
 Starts, each in its own process: a fake OpenAI-compatible server, and Luma
 under daphne on a fresh SQLite database. Then opens N WebSockets at once and,
-once all are open (viewers on the chat page), sends one message on each, and prints replies completed, tokens lost, errors, the
-time to first token (TTFT) Luma adds on top of the provider, full-reply time,
-and the CPU time Luma's server process spent per reply.
+once all are open (viewers on the chat page), sends one message on each, and
+prints replies completed, tokens lost, errors, the time to first token (TTFT)
+Luma adds on top of the provider, full-reply time, and the CPU time Luma's
+server process spent per reply.
 
 The provider's own TTFT is measured the same way (N concurrent streams straight
 to the fake server with the `openai` client); "added" compares the two.

@@ -4,10 +4,12 @@ Client to server: `{"type": "send", "text": ..., "conversation_id": ...,
 "resend_of": optional}`, `{"type": "continue", "conversation_id": ...,
 "continue_of": reply id}` and `{"type": "stop"}`. Server to client:
 `user_message` (the stored message; `continuing` with the reply for a continue),
-`reasoning` (a piece of a reasoning model's thinking), `token` (one per chunk of
-the reply), `done` (the stored reply; `together` when an earlier reply already
-answered this message) or `error`, then `idle`; the messages have the shape of
-`chat.schemas.MessageOut`, like the API's. When a reply fails after some text,
+`reasoning` (a piece of a reasoning model's thinking; `reply_was_reasoning` when
+the tokens so far turn out to have been thinking: a closing tag came with no
+opening one), `token` (one per chunk of the reply), `done` (the stored reply;
+`together` when an earlier reply already answered this message) or `error`,
+then `idle`; the messages have the shape of `chat.schemas.MessageOut`, like the
+API's. When a reply fails after some text,
 `done` (the partial reply, `status` "interrupted") comes before `error`.
 `conversation_updated` tells a socket that another socket of the same user
 (another tab, device or server process) changed a conversation.
@@ -35,6 +37,7 @@ from chat.services import (
 from luma.errors import LumaError
 from luma.relay import ThreadRelay
 from providers.base import Reasoning
+from providers.reasoning import ReplyWasReasoning
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +194,8 @@ def _as_json(event: ReplyEvent) -> dict[str, Any]:
         return {"type": "token", "text": event}
     if isinstance(event, Reasoning):
         return {"type": "reasoning", "text": event.text}
+    if isinstance(event, ReplyWasReasoning):
+        return {"type": "reply_was_reasoning"}
     if isinstance(event, UserMessageStored):
         return {"type": "user_message", **_jsonable(message_out(event.message, memories=()))}
     if isinstance(event, ReplyContinues):

@@ -27,7 +27,7 @@ from memories.selectors import memories_for_prompt
 from memories.services import memories_mark_used
 from providers.base import ChatMessage, Reasoning, Usage, estimate_tokens, estimate_usage
 from providers.errors import ContextTooLong, ProviderError
-from providers.reasoning import reply_without_reasoning
+from providers.reasoning import ReplyWasReasoning
 from providers.registry import provider_prompt_budget
 from providers.resilience import Answering, reply_stream
 
@@ -85,7 +85,7 @@ class ReplyStored:
         return self.message.status == ReplyStatus.STOPPED
 
 
-ReplyEvent = UserMessageStored | ReplyContinues | str | Reasoning | ReplyStored
+ReplyEvent = UserMessageStored | ReplyContinues | str | Reasoning | ReplyWasReasoning | ReplyStored
 
 # The turn a Continue request adds after the cut-off reply (not stored).
 CONTINUE_PROMPT = (
@@ -247,6 +247,7 @@ class _Streamed:
 
     chunks: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    started: float = 0.0  # when the request went out (time.monotonic)
     reasoning_started: float | None = None
     reasoning_seconds: float | None = None
     usage: Usage | None = None
@@ -257,12 +258,16 @@ class _Streamed:
     memories: list[Memory] = field(default_factory=list)
 
     def text(self, *, continuation: bool = False) -> tuple[str, str]:
-        """(reply, reasoning), with reasoning a server left unmarked taken out. A
-        continuation keeps its leading space: it is glued to the text it continues."""
+        """(reply, reasoning). A continuation keeps its leading space: it is glued to
+        the text it continues."""
         joined = "".join(self.chunks)
-        reply, stray = reply_without_reasoning(joined.rstrip() if continuation else joined.strip())
-        reasoning = "".join(self.reasoning).strip()
-        return reply, "\n\n".join(part for part in (reasoning, stray) if part)
+        return joined.rstrip() if continuation else joined.strip(), "".join(self.reasoning).strip()
+
+    def recast_as_reasoning(self) -> None:
+        """The reply text so far was thinking (`ReplyWasReasoning`)."""
+        self.reasoning[:0] = self.chunks
+        self.chunks.clear()
+        self.reasoning_started = self.reasoning_started or self.started
 
     def status(self) -> str:
         if self.interrupted:
@@ -279,8 +284,9 @@ def _stream(
     messages: list[ChatMessage],
     streamed: _Streamed,
     should_stop: Callable[[], bool],
-) -> Iterator[str | Reasoning]:
+) -> Iterator[str | Reasoning | ReplyWasReasoning]:
     """Relay the provider's reply and reasoning, recording them in `streamed`."""
+    streamed.started = time.monotonic()
     stream = reply_stream(row, messages)
     for item in stream:
         if isinstance(item, Answering):
@@ -291,6 +297,9 @@ def _stream(
             streamed.stopped = True
             stream.close()
             return
+        elif isinstance(item, ReplyWasReasoning):
+            streamed.recast_as_reasoning()
+            yield item
         elif isinstance(item, Reasoning):
             if streamed.reasoning_started is None:
                 streamed.reasoning_started = time.monotonic()
@@ -308,7 +317,7 @@ def _stream_with_context_retry(
     prompt: Callable[[int | None], tuple[list[ChatMessage], list[Memory]]],
     streamed: _Streamed,
     should_stop: Callable[[], bool],
-) -> Iterator[str | Reasoning]:
+) -> Iterator[str | Reasoning | ReplyWasReasoning]:
     """Stream a reply; when the server says the prompt is too long for its context,
     try once more with half the budget (older history and fewer memories left out)."""
     messages, memories = prompt(None)
@@ -476,7 +485,7 @@ def _reply(
         yield stored
         raise ProviderError(
             "The reply broke off in the middle: the connection to the model server failed. "
-            "What came before is kept; press Continue to let it finish.",
+            "What came before it is kept.",
             detail=error.message,
             context={**error.context, "reply_id": stored.message.pk},
         ) from error

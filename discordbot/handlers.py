@@ -40,6 +40,7 @@ from luma.errors import LumaError
 from luma.relay import ThreadRelay
 from memories.models import Memory
 from memories.services import SuggestionAlreadyReviewed
+from providers.reasoning import ReplyWasReasoning
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,8 @@ async def _stream_reply(
                 writer.add(event)
                 if writer.wait_time() == 0:
                     await writer.flush()
+            elif isinstance(event, ReplyWasReasoning):
+                writer.text = ""  # what showed was thinking: the answer replaces it
             elif isinstance(event, ReplyStored):
                 outcome.stored = event
     finally:

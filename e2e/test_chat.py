@@ -91,7 +91,7 @@ def test_shift_enter_makes_a_new_line_and_stop_keeps_the_partial_reply(
     expect(page.locator("#messages .message.streaming")).to_contain_text("word3")
     page.get_by_role("button", name="Stop").click()
     reply = assistant_messages(page).first
-    expect(reply.locator(".meta")).to_contain_text("stopped")
+    expect(reply.locator(".reply-status")).to_contain_text("Stopped.")
     expect(reply).not_to_contain_text("word199")
 
 
@@ -225,3 +225,135 @@ def test_files_dropped_on_the_chat_are_uploaded_each_on_its_own_line(page: Page)
         expect(items.filter(has_text=name)).to_contain_text(
             re.compile(re.escape(name) + r": done · 1 chunk"), timeout=15_000
         )
+
+
+# ---- conversations that survive real models (issue 12) ------------------------------
+
+THINKING = "The viewer asks about my day, so I will answer cheerfully and ask back."
+
+# Records every text a reply's body showed, streaming included.
+RECORD_REPLY_BODIES = """
+window.replyBodies = [];
+new MutationObserver(() => {
+  for (const body of document.querySelectorAll("#messages .message.assistant .body")) {
+    const text = body.textContent;
+    if (window.replyBodies[window.replyBodies.length - 1] !== text) window.replyBodies.push(text);
+  }
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
+
+
+def expect_thinking_apart(reply) -> None:
+    """A finished reasoning reply: its thinking collapsed under "Thought for…", the
+    body the answer alone, and no Continue (it is complete)."""
+    note = reply.locator("details.thinking")
+    expect(note).to_have_count(1)
+    expect(note).not_to_have_attribute("open", re.compile(".*"))  # collapsed
+    expect(note.locator("summary")).to_have_text(
+        re.compile(r"^Thought for (\d+ s|less than a second)$")
+    )
+    expect(note.locator(".thinking-text")).to_be_hidden()
+    expect(note.locator(".thinking-text")).to_have_text(THINKING)
+    expect(reply.locator(".body")).not_to_contain_text("viewer asks")
+    expect(reply.locator(".body")).not_to_contain_text("think")
+    expect(reply.locator(".reply-status")).to_have_count(0)
+
+
+def test_a_reasoning_reply_shows_its_thinking_collapsed_apart_from_the_answer(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.behaviour.reply = "My day was **great**, thanks for asking! How was yours?"
+    fake_openai.behaviour.reasoning = THINKING
+    fake_openai.behaviour.reasoning_as = "tags"  # `<th` + `ink` + `>…`, 3 characters a chunk
+    fake_openai.behaviour.chunk_delay = 0.08
+    page.add_init_script(RECORD_REPLY_BODIES)
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    send(page, "How was your day?")
+
+    streaming = page.locator("#messages .message.streaming")
+    live = streaming.locator("details.thinking")
+    expect(live.locator("summary")).to_have_text("Thinking…")
+    expect(live.locator(".thinking-text")).to_contain_text("The viewer asks")
+    expect(streaming.locator(".body")).to_have_text("")  # no thinking in the reply's text
+
+    reply = assistant_messages(page).first
+    expect(reply.locator(".body")).to_have_text(
+        "My day was great, thanks for asking! How was yours?"
+    )
+    expect(reply.locator(".body strong")).to_have_text("great")
+    bodies = page.evaluate("window.replyBodies")
+    assert "My day was " in bodies  # it streamed word by word…
+    assert [b for b in bodies if "viewer" in b or "think" in b or "<" in b] == []  # …answer only
+    expect_thinking_apart(reply)
+    page.reload()  # the stored reply shows the same
+    page.wait_for_load_state("networkidle")
+    expect_thinking_apart(assistant_messages(page).first)
+    # About 25 chunks of thinking at 80 ms each: a couple of seconds, shown as such.
+    summary = assistant_messages(page).first.locator("details.thinking summary")
+    assert re.fullmatch(r"Thought for [1-9]\d* s", summary.inner_text()), summary.inner_text()
+    summary.click()
+    expect(assistant_messages(page).first.locator(".thinking-text")).to_be_visible()
+
+
+def test_a_cut_off_reply_offers_continue_which_extends_the_same_message(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.behaviour.reply = "The three best games of the year are"
+    fake_openai.behaviour.finish_reason = "length"
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    send(page, "Which games should I play?")
+
+    reply = assistant_messages(page).first
+    expect(reply.locator(".body")).to_have_text("The three best games of the year are")
+    status = reply.locator(".reply-status")
+    expect(status).to_contain_text("Cut off")
+    continue_button = status.get_by_role("button", name="Continue")
+    expect(continue_button).to_be_visible()
+    reply_id = reply.get_attribute("data-id")
+
+    fake_openai.behaviour.reply = " Celeste, Hades and Outer Wilds, in that order."
+    fake_openai.behaviour.finish_reason = "stop"
+    fake_openai.behaviour.chunk_delay = 0.15
+    continue_button.click()
+
+    growing = page.locator(f"#messages .message.streaming[data-id='{reply_id}']")
+    expect(growing.locator(".body")).to_contain_text("The three best games of the year are Celeste")
+    expect(page.get_by_role("button", name="Continue")).to_have_count(0)  # hidden while busy
+    finished = "The three best games of the year are Celeste, Hades and Outer Wilds, in that order."
+    expect(page.locator("#messages .message.assistant")).to_have_count(1)  # the same message
+    expect(assistant_messages(page).first.locator(".body")).to_have_text(finished)
+    expect(assistant_messages(page).first).to_have_attribute("data-id", reply_id or "")
+    expect(page.locator("#messages .reply-status")).to_have_count(0)
+    expect(page.get_by_role("button", name="Continue")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
+
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#messages .message.assistant")).to_have_count(1)
+    expect(assistant_messages(page).first.locator(".body")).to_have_text(finished)
+    expect(page.get_by_role("button", name="Continue")).to_have_count(0)
+
+
+def test_continue_is_offered_on_the_last_reply_only(
+    page: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    fake_openai.behaviour.reply = "A list that never got to its"
+    fake_openai.behaviour.finish_reason = "length"
+    page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
+    send(page, "Make me a list")
+    first = assistant_messages(page).first
+    expect(first.get_by_role("button", name="Continue")).to_be_visible()
+
+    fake_openai.behaviour.finish_reason = "stop"
+    fake_openai.behaviour.reply = "Never mind, here is something else."
+    send(page, "Never mind the list")
+    expect(assistant_messages(page)).to_have_count(2)
+    expect(assistant_messages(page).last.locator(".body")).to_have_text(
+        "Never mind, here is something else."
+    )
+    expect(first.locator(".reply-status")).to_contain_text("Cut off")  # still marked…
+    expect(first.get_by_role("button", name="Continue")).to_be_hidden()  # …but not the last
+    expect(page.get_by_role("button", name="Continue")).to_have_count(0)  # none is offered

@@ -58,6 +58,7 @@ class ThreadRelay(Generic[T]):
         self._ready = asyncio.Event()
         self._taken: deque[T] = deque()  # a batch being given out one by one by next()
         self._ended = False
+        self._failure_seen = False  # the producer's exception was raised by next_batch()
         self._abandoned = threading.Event()
         self._worker = self._loop.run_in_executor(_pool, self._run, produce)
 
@@ -100,6 +101,7 @@ class ThreadRelay(Generic[T]):
             if batch:
                 break
             if self._ended:
+                self._failure_seen = True
                 await self._worker  # raises what the producer raised
                 return None
             await asyncio.wait_for(self._ready.wait(), timeout)
@@ -124,11 +126,12 @@ class ThreadRelay(Generic[T]):
         return self._taken.popleft()
 
     def abandon(self) -> None:
-        """Tell the producer nobody listens any more; a later failure of it is only logged."""
+        """Tell the producer nobody listens any more; a later failure of it is only logged
+        (one that reached `next()` was the consumer's to report)."""
         self._abandoned.set()
-        self._worker.add_done_callback(_retrieve_exception)
+        self._worker.add_done_callback(self._log_unseen_failure)
 
-
-def _retrieve_exception(worker: "asyncio.Future[None]") -> None:
-    if not worker.cancelled() and worker.exception() is not None:
-        logger.info("A reply nobody waited for failed: %s", worker.exception())
+    def _log_unseen_failure(self, worker: "asyncio.Future[None]") -> None:
+        failure = None if worker.cancelled() else worker.exception()  # retrieved either way
+        if failure is not None and not self._failure_seen:
+            logger.info("A reply nobody waited for failed: %s", failure)

@@ -12,13 +12,13 @@ Open WebUI and SillyTavern parse the same tags; `<thinking>` and
 `<reasoning>` are accepted as well.
 """
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _OPEN = ("<think>", "<thinking>", "<reasoning>")
 _CLOSE = ("</think>", "</thinking>", "</reasoning>")
-_LONGEST = max(len(tag) for tag in _OPEN + _CLOSE)
+_TAGS = _OPEN + _CLOSE
+_LONGEST = max(len(tag) for tag in _TAGS)
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,13 @@ class Reasoning:
     """A piece of a reasoning model's thinking: never part of the reply's text."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class ReplyWasReasoning:
+    """All the reply text streamed so far was thinking: a closing tag arrived with no
+    opening one (the template opened the block in the prompt). Surfaces move what
+    they showed as the reply into the thinking; the answer follows."""
 
 
 def _partial_tag_at_end(text: str, tags: tuple[str, ...]) -> int:
@@ -55,25 +62,29 @@ class ReasoningSplitter:
     Text that might be the start of a tag is held back until the next chunk
     decides it (at most 12 characters). A reasoning block is only recognised at
     the start of the reply (after whitespace), as the models emit it; a `<think>`
-    quoted in the middle of an answer stays text.
+    quoted in the middle of an answer stays text. A closing tag before any opening
+    one (the template opened the block in the prompt) turns what came before it
+    into thinking: `ReplyWasReasoning`, then the rest as `Reasoning`; this happens
+    once, and only while no block was opened.
     """
 
     def __init__(self) -> None:
         self._buffer = ""
         self._thinking = False
         self._started = False  # some reply text (not whitespace) was emitted
+        # A block was closed, or the answer quotes an opening tag: a closing tag is text.
         self._closed_block = False
 
-    def feed(self, chunk: str) -> list[str | Reasoning]:
+    def feed(self, chunk: str) -> list[str | Reasoning | ReplyWasReasoning]:
         self._buffer += chunk
         return self._drain(final=False)
 
-    def close(self) -> list[str | Reasoning]:
+    def close(self) -> list[str | Reasoning | ReplyWasReasoning]:
         """What is left when the stream ends (an unclosed block is reasoning)."""
         return self._drain(final=True)
 
-    def _drain(self, *, final: bool) -> list[str | Reasoning]:
-        out: list[str | Reasoning] = []
+    def _drain(self, *, final: bool) -> list[str | Reasoning | ReplyWasReasoning]:
+        out: list[str | Reasoning | ReplyWasReasoning] = []
         while self._buffer:
             if self._thinking:
                 start, end = _find(self._buffer, _CLOSE)
@@ -100,10 +111,24 @@ class ReasoningSplitter:
                     break  # nothing decided yet: whitespace, or the start of a tag
                 if self._closed_block:
                     self._buffer = stripped  # the answer starts after the block's blank lines
+            if not self._closed_block:
+                start, end = _find(self._buffer, _CLOSE)
+                opened, _ = _find(self._buffer, _OPEN)
+                if 0 <= opened < start or (opened >= 0 and start < 0):
+                    self._closed_block = True  # the answer quotes the tags: no block
+                elif start >= 0:  # the opening tag was in the prompt
+                    out += [ReplyWasReasoning(), Reasoning(self._buffer[:start])]
+                    self._buffer = self._buffer[end:]
+                    self._closed_block = True
+                    self._started = False
+                    continue
+            keep = 0 if final or self._closed_block else _partial_tag_at_end(self._buffer, _TAGS)
             self._started = True
-            if self._buffer:
-                out.append(self._buffer)
-            self._buffer = ""
+            if len(self._buffer) > keep:
+                out.append(self._buffer[: len(self._buffer) - keep])
+            self._buffer = self._buffer[len(self._buffer) - keep :]
+            if keep:
+                break
         return [item for item in out if not isinstance(item, Reasoning) or item.text]
 
 
@@ -123,18 +148,3 @@ def reasoning_split(stream: Iterable[object]) -> Iterator[object]:
             yield from splitter.close()
             yield item
     yield from splitter.close()
-
-
-_STRAY_CLOSE = re.compile(r"^(?P<reasoning>.*?)</(?:think|thinking|reasoning)>\s*", re.S | re.I)
-
-
-def reply_without_reasoning(text: str) -> tuple[str, str]:
-    """(reply, reasoning) of a whole reply whose opening tag was in the prompt.
-
-    Templates of qwq and deepseek-r1 on some servers open `<think>` themselves,
-    so the reply holds the thinking, then `</think>`, then the answer.
-    """
-    match = _STRAY_CLOSE.match(text)
-    if match is None or any(tag in match["reasoning"].lower() for tag in _OPEN):
-        return text, ""
-    return text[match.end() :], match["reasoning"].strip()

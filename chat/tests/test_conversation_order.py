@@ -260,7 +260,7 @@ def test_reasoning_is_stored_apart_and_never_sent_back(
     done = events[-1]
     assert done.message.content == "Mochi is fine!"
     assert done.message.reasoning == "They ask about the cat."
-    if reasoning_as != "open-in-prompt":  # then it is recognised only once the reply is whole
+    if reasoning_as != "open-in-prompt":  # then it streams as text until the closing tag
         assert "".join(e for e in events if isinstance(e, str)) == "Mochi is fine!"
         assert "".join(e.text for e in events if isinstance(e, Reasoning)).strip() == (
             "They ask about the cat."

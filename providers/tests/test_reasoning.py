@@ -3,7 +3,7 @@
 import pytest
 
 from providers.base import ChatOptions, Reasoning, Usage
-from providers.reasoning import ReasoningSplitter, reply_without_reasoning
+from providers.reasoning import ReasoningSplitter, ReplyWasReasoning
 from providers.registry import chat_options_from, provider_build
 from providers.testing.fakes import FakeBehaviour
 
@@ -50,9 +50,26 @@ def test_only_a_leading_block_is_reasoning(streamed, expected):
     assert split(every_cut(streamed, 2)) == expected
 
 
-def test_a_reply_whose_opening_tag_was_in_the_prompt_is_cleaned_when_stored():
-    assert reply_without_reasoning(f"{THINKING}\n</think>\n\n{REPLY}") == (REPLY, THINKING)
-    assert reply_without_reasoning(REPLY) == (REPLY, "")
+@pytest.mark.parametrize("size", [1, 2, 3, 1000])
+def test_a_closing_tag_with_no_opening_one_turns_what_came_into_thinking(size):
+    splitter = ReasoningSplitter()
+    streamed = f"{THINKING}\n</think>\n\n{REPLY}"
+    items = [item for chunk in every_cut(streamed, size) for item in splitter.feed(chunk)]
+    items += splitter.close()
+    recast = next(i for i, item in enumerate(items) if isinstance(item, ReplyWasReasoning))
+    shown_first = "".join(item for item in items[:recast] if isinstance(item, str))
+    assert THINKING.startswith(shown_first.strip())
+    assert "".join(item for item in items[recast:] if isinstance(item, str)) == REPLY
+    thinking = shown_first + "".join(i.text for i in items[recast:] if isinstance(i, Reasoning))
+    assert thinking.strip() == THINKING
+    assert not any(isinstance(item, str) and "</" in item for item in items)
+
+
+def test_after_a_closed_block_a_closing_tag_is_text():
+    assert split(every_cut("<think>a</think>Use </think> to end.", 4)) == (
+        "Use </think> to end.",
+        "a",
+    )
 
 
 def stream_items(row, behaviour: FakeBehaviour, server) -> tuple[str, str, Usage]:

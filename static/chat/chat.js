@@ -188,6 +188,12 @@
     } else if (event.type === "reasoning" && streaming) {
       showThinking(event.text);
       scrollDown();
+    } else if (event.type === "reply_was_reasoning" && streaming) {
+      // What streamed as the reply was thinking (the model's template opened the block).
+      const thought = streaming.luma.content;
+      streaming.luma.content = "";
+      streaming.querySelector(".body").textContent = "";
+      showThinking(thought);
     } else if (event.type === "token" && streaming) {
       streaming.luma.content += event.text;
       streaming.querySelector(".body").textContent = streaming.luma.content;
