@@ -228,7 +228,8 @@ def main() -> None:
         print(f"Luma's server process: pid {server.pid}", flush=True)
         wall = time.perf_counter()
         cpu = cpu_seconds(server.pid)
-        results = [r for _ in range(args.rounds) for r in asyncio.run(everyone())]
+        rounds = [asyncio.run(everyone()) for _ in range(args.rounds)]
+        results = [r for round_ in rounds for r in round_]
         wall = (time.perf_counter() - wall) / args.rounds
         cpu = cpu_seconds(server.pid) - cpu
     finally:
@@ -261,6 +262,12 @@ def main() -> None:
         print(f"provider TTFT (direct): p50 {base50 * 1000:.1f} ms, p95 {base95 * 1000:.1f} ms")
         print(f"Luma TTFT: p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms")
         print(f"added TTFT: p50 {(p50 - base50) * 1000:.1f} ms, p95 {(p95 - base95) * 1000:.1f} ms")
+        if args.rounds > 1:
+            each = [
+                percentile([r["ttft"] for r in round_ if isinstance(r, dict) and r["ttft"]], 0.95)
+                for round_ in rounds
+            ]
+            print("Luma TTFT p95 by round: " + ", ".join(f"{v * 1000:.0f} ms" for v in each))
         p50_total, p95_total = statistics.median(totals), percentile(totals, 0.95)
         print(f"full reply: p50 {p50_total:.2f} s, p95 {p95_total:.2f} s")
 

@@ -38,6 +38,8 @@ class ReplyWasReasoning:
 def _partial_tag_at_end(text: str, tags: tuple[str, ...]) -> int:
     """How many characters at the end of `text` could begin one of `tags`."""
     lowered = text[-_LONGEST:].lower()
+    if "<" not in lowered:
+        return 0
     for size in range(min(len(lowered), _LONGEST - 1), 0, -1):
         tail = lowered[-size:]
         if any(tag.startswith(tail) for tag in tags):
