@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 
 class Channel(models.TextChoices):
@@ -53,6 +54,13 @@ class Conversation(models.Model):
         return self.title or f"Conversation {self.pk}"
 
 
+class MessageQuerySet(models.QuerySet):
+    def answer_order(self) -> "MessageQuerySet":
+        """Oldest first, each reply right after the newest message it answered
+        (`reply_to`), whenever it was stored: the order the conversation reads in."""
+        return self.annotate(anchor=Coalesce("reply_to_id", "id")).order_by("anchor", "pk")
+
+
 class Message(models.Model):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -98,6 +106,8 @@ class Message(models.Model):
         help_text="The memories that were in the prompt of this reply.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

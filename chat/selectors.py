@@ -18,7 +18,7 @@ def conversation_messages(*, owner: AbstractBaseUser, conversation_id: int) -> l
     conversation = Conversation.objects.filter(pk=conversation_id, owner=owner).first()
     if conversation is None:
         raise NotFound(f"Conversation {conversation_id} does not exist.")
-    return list(conversation.messages.prefetch_related("memories_used"))
+    return list(conversation.messages.answer_order().prefetch_related("memories_used"))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models.functions import Coalesce
 
 from chat.models import Channel, Conversation, Message, ReplyStatus, Role
 from chat.suggestions import memory_suggestions_request
@@ -140,9 +139,7 @@ def _history(conversation: Conversation, budget: int) -> list[ChatMessage]:
     the persona would open is dropped, so the prompt always reads user, assistant,
     user… after the system message, as strict chat templates require.
     """
-    rows = conversation.messages.annotate(anchor=Coalesce("reply_to_id", "id")).order_by(
-        "-anchor", "-pk"
-    )[:100]
+    rows = conversation.messages.answer_order().reverse()[:100]
     chosen: list[tuple[str, str]] = []
     for message in rows:
         content = message.content
@@ -232,8 +229,7 @@ def _message_to_resend(conversation: Conversation, message_id: int) -> Message:
 
 
 def _reply_to_continue(conversation: Conversation, message_id: int) -> Message:
-    last = conversation.messages.annotate(anchor=Coalesce("reply_to_id", "id"))
-    last = last.order_by("-anchor", "-pk").first()
+    last = conversation.messages.answer_order().last()
     if last is None or last.pk != message_id or last.role != Role.ASSISTANT:
         raise InvalidMessage("Only the last reply can be continued.")
     if last.status == ReplyStatus.COMPLETE:
