@@ -26,6 +26,7 @@ from memories.selectors import memories_for_prompt
 from memories.services import memories_mark_used
 from providers.base import ChatMessage, Reasoning, Usage, estimate_tokens, estimate_usage
 from providers.errors import ContextTooLong, ProviderError
+from providers.failures import quoted
 from providers.reasoning import ReplyWasReasoning
 from providers.registry import provider_prompt_budget
 from providers.resilience import Answering, reply_stream
@@ -147,6 +148,8 @@ def _history(conversation: Conversation, budget: int) -> list[ChatMessage]:
             content = f"{message.author_name}: {content}"
         cost = estimate_tokens(content) + 4
         if cost > budget:
+            if not chosen:  # the message to answer always goes, its end if need be
+                chosen.append((message.role, "…" + content[-max(budget - 4, 16) * 4 :]))
             break
         budget -= cost
         chosen.append((message.role, content))
@@ -480,8 +483,8 @@ def _reply(
         stored = _store(conversation, speaker, reply_to, continued, streamed)
         yield stored
         raise ProviderError(
-            "The reply broke off in the middle: the connection to the model server failed. "
-            "What came before it is kept.",
+            f"The reply broke off in the middle{quoted(error.detail or error.message)}. What "
+            "came before it is kept.",
             detail=error.message,
             context={**error.context, "reply_id": stored.message.pk},
         ) from error

@@ -16,7 +16,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import json_repair
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     BeforeValidator,
@@ -57,8 +59,7 @@ _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?$")
 _MEMORY_ID = re.compile(r"^(?:id\s*)?#?(\d+)$", re.IGNORECASE)
 _THINK_END, _THINK_START = re.compile(r"</think>", re.I), re.compile(r"<think>", re.I)
 _JSON_OPENER = re.compile(r"[\[{]")
-_JSON_LOOKING = re.compile(r"[\[{]\s*[\"\[{]")
-_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+_JSON_LOOKING = re.compile(r"[\[{]\s*[\"'\[{A-Za-z_]")
 _BATCH_KEYS = ("memories", "facts", "suggestions")
 _CONTENT_KEYS = ("content", "fact", "memory", "text")
 
@@ -118,6 +119,16 @@ def _updates(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
+_PLACEHOLDERS = {"none", "null", "n/a", "nothing", "no memories", "no facts"}
+
+
+def _not_a_placeholder(content: str) -> str:
+    """A model saying "None" (as a string) means no fact, not a fact called None."""
+    if content.strip(" .!\"'").lower() in _PLACEHOLDERS:
+        raise ValueError("the content says there is nothing to remember")
+    return content
+
+
 class SuggestedMemory(BaseModel):
     """One candidate fact. The model may write `content` as `fact`, `memory` or
     `text`; every other field is read leniently (see its validator) and unknown
@@ -129,6 +140,7 @@ class SuggestedMemory(BaseModel):
         str,
         BeforeValidator(_without_nul),
         StringConstraints(strip_whitespace=True, min_length=3, max_length=500),
+        AfterValidator(_not_a_placeholder),
     ] = Field(validation_alias=AliasChoices(*_CONTENT_KEYS))
     importance: Annotated[int, BeforeValidator(_importance)] = IMPORTANCE_DEFAULT
     tags: Annotated[list[str], BeforeValidator(_tags)] = Field(default_factory=list)
@@ -149,29 +161,58 @@ def _without_reasoning(text: str) -> str:
     return _THINK_START.split(_THINK_END.split(text)[-1], maxsplit=1)[0]
 
 
-def _json_at(text: str, start: int) -> Any:
-    """The JSON value starting at `start`, forgiving trailing commas; raises ValueError."""
-    decoder = json.JSONDecoder()
+def _json_at(text: str, start: int) -> tuple[Any, bool]:
+    """The JSON value starting at `start`, and whether it was cut off (its brackets
+    never close: the model ran out of tokens); raises ValueError. What small models
+    write instead of JSON (trailing commas, single quotes, unquoted keys, Python's
+    None and True, a cut-off end) is repaired by `json_repair` within the value."""
     try:
-        return decoder.raw_decode(text, start)[0]
+        return json.JSONDecoder().raw_decode(text, start)[0], False
     except ValueError:
         if not _JSON_LOOKING.match(text, start):
             raise
-        return decoder.raw_decode(_TRAILING_COMMA.sub(r"\1", text[start:]))[0]
+    end = _closing_bracket(text, start)
+    value = json_repair.loads(text[start : end + 1] if end >= 0 else text[start:])
+    if value == "" or value is None:
+        raise ValueError("nothing could be repaired into JSON")
+    return value, end < 0
 
 
-def _first_json_value(text: str) -> tuple[Any, bool]:
+def _closing_bracket(text: str, start: int) -> int:
+    """Where the bracket opened at `start` closes (quotes of either kind skipped), or -1
+    when it never does."""
+    depth, quote, escaped = 0, "", False
+    for position in range(start, len(text)):
+        char = text[position]
+        if quote:
+            escaped = char == "\\" and not escaped
+            if char == quote and not escaped:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return position
+    return -1
+
+
+def _first_json_value(text: str) -> tuple[Any, bool, bool]:
     """The first JSON object or list in `text`, wherever it sits (in prose, in a
-    Markdown fence), or None; and whether JSON-looking text before it was broken."""
+    Markdown fence), or None; whether JSON-looking text before it was broken; and
+    whether the value was cut off."""
     broken = False
     for attempt, opener in enumerate(_JSON_OPENER.finditer(text)):
         if attempt == 200:
             break
         try:
-            return _json_at(text, opener.start()), broken
+            value, cut_off = _json_at(text, opener.start())
+            return value, broken, cut_off
         except ValueError:
             broken = broken or bool(_JSON_LOOKING.match(text, opener.start()))
-    return None, broken
+    return None, broken, False
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -187,8 +228,8 @@ def _items_of(value: Any) -> list[Any] | None:
         return value
     if not isinstance(value, dict):
         return None
-    for key in _BATCH_KEYS:
-        if key in value:
+    for key in (*_BATCH_KEYS, *_CONTENT_KEYS):  # mem0 also answers {"memory": [...]}
+        if isinstance(value.get(key), list) or (key in _BATCH_KEYS and key in value):
             return _as_list(value[key])
     if not value:
         return []
@@ -216,12 +257,15 @@ def suggestions_parse(text: str) -> ParsedSuggestions:
     value, an item without usable content, items past the 20th, and broken JSON
     before the value read.
     """
-    value, broken = _first_json_value(_without_reasoning(text))
+    value, broken, cut_off = _first_json_value(_without_reasoning(text))
     items = _items_of(value)
     if items is None:
         return ParsedSuggestions([], ["the answer holds no suggestions in a known shape"])
     memories: list[SuggestedMemory] = []
     dropped = ["part of the answer is broken JSON"] if broken else []
+    if cut_off and items:  # the last item stops mid-way: its fact would be wrong
+        items = items[:-1]
+        dropped.append(f"item {len(items) + 1}: the answer was cut off in the middle of it")
     for position, item in enumerate(items, start=1):
         if position > MAX_CANDIDATES:
             dropped.append(f"item {position}: more than {MAX_CANDIDATES} in one answer")

@@ -25,7 +25,8 @@ BASE_URL_HINT = (
 # What tutorials append to Ollama's root: its native routes and its OpenAI-compatible ones.
 _OLLAMA_SUFFIX = re.compile(r"(/api(/[\w.-]*)?|/v1(/[\w.-]*)*)$", re.IGNORECASE)
 # Routes the OpenAI client appends to the base itself.
-_BASE_URL_SUFFIX = re.compile(r"(/chat)?/completions$", re.IGNORECASE)
+# What people paste after the base: the chat route, or the models list (ollama#3050).
+_BASE_URL_SUFFIX = re.compile(r"(/chat)?/completions$|/models$", re.IGNORECASE)
 
 
 def ollama_endpoint_normalise(value: str) -> str:

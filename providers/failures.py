@@ -31,11 +31,15 @@ _MODEL_MISSING = re.compile(
 )
 # OpenAI, DeepSeek, vLLM ("maximum context length"), llama.cpp ("exceeds the available
 # context size"), Ollama ("the input length exceeds the context length"), Anthropic-style.
+# vLLM also says "longer than the maximum model length", other servers "max_seq_len".
 _CONTEXT_TOO_LONG = re.compile(
     r"context[ _-]?(length|size|window)|maximum context|n_ctx|too many (input )?tokens"
-    r"|(prompt|input|request|message)s? (is |are )?too long",
+    r"|(prompt|input|request|message)s? (is |are )?too long|maximum model length"
+    r"|max_seq_len|max_model_len",
     re.IGNORECASE,
 )
+# Groq answers 413 "Request too large … on tokens per minute (TPM)": a rate, not a length.
+_RATE_WORDING = re.compile(r"per minute|rate limit|\bTPM\b|\bRPM\b", re.IGNORECASE)
 _NO_BALANCE = re.compile(
     r"insufficient[ _](balance|quota|funds|credit)|exceeded your current quota",
     re.IGNORECASE,
@@ -79,7 +83,9 @@ def status_error(
     text = f"{code} {said}"
     if status == 402 or _NO_BALANCE.search(text):
         return _no_balance(server, said)
-    if status in _CONTEXT_STATUSES and _CONTEXT_TOO_LONG.search(text):
+    if status == 413 and _RATE_WORDING.search(text):
+        return _other_status(server, 429, said)
+    if status == 413 or (status in _CONTEXT_STATUSES and _CONTEXT_TOO_LONG.search(text)):
         return _context_too_long(server, said, model)
     if status in _MODEL_STATUSES and model and _MODEL_MISSING.search(said or code):
         advice = server.model_advice.format(model=model)
@@ -91,10 +97,12 @@ def status_error(
 
 
 def _no_balance(server: Server, said: str) -> ProviderError:
+    where = "https://platform.deepseek.com/top_up" if "deepseek.com" in server.address else ""
+    top_up = f"Top up the account at {where}" if where else "Top up the account at the provider"
     return InsufficientBalance(
         f"{server.where_capitalised} refused the request for lack of balance{quoted(said)}. "
-        "Top up the account at the provider (DeepSeek: https://platform.deepseek.com/top_up) "
-        "or pick another provider in Settings.",
+        f"{top_up}, lower Max tokens in Settings if the provider reserves credit for it, or "
+        "pick another provider in Settings.",
         detail=said,
     )
 

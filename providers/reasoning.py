@@ -15,8 +15,9 @@ Open WebUI and SillyTavern parse the same tags; `<thinking>` and
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-_OPEN = ("<think>", "<thinking>", "<reasoning>")
-_CLOSE = ("</think>", "</thinking>", "</reasoning>")
+# Kimi's models write ◁think▷…◁/think▷.
+_OPEN = ("<think>", "<thinking>", "<reasoning>", "◁think▷")
+_CLOSE = ("</think>", "</thinking>", "</reasoning>", "◁/think▷")
 _TAGS = _OPEN + _CLOSE
 _LONGEST = max(len(tag) for tag in _TAGS)
 
@@ -38,7 +39,7 @@ class ReplyWasReasoning:
 def _partial_tag_at_end(text: str, tags: tuple[str, ...]) -> int:
     """How many characters at the end of `text` could begin one of `tags`."""
     lowered = text[-_LONGEST:].lower()
-    if "<" not in lowered:
+    if "<" not in lowered and "◁" not in lowered:
         return 0
     for size in range(min(len(lowered), _LONGEST - 1), 0, -1):
         tail = lowered[-size:]
@@ -67,7 +68,8 @@ class ReasoningSplitter:
     quoted in the middle of an answer stays text. A closing tag before any opening
     one (the template opened the block in the prompt) turns what came before it
     into thinking: `ReplyWasReasoning`, then the rest as `Reasoning`; this happens
-    once, and only while no block was opened.
+    once, and only while no block was opened, and not inside `inline code`. Blocks
+    nested in the reasoning end with their own closing tags.
     """
 
     def __init__(self) -> None:
@@ -76,6 +78,8 @@ class ReasoningSplitter:
         self._started = False  # some reply text (not whitespace) was emitted
         # A block was closed, or the answer quotes an opening tag: a closing tag is text.
         self._closed_block = False
+        self._depth = 0  # blocks open inside the reasoning
+        self._backticks = 0  # in the reply so far: odd inside `inline code`
 
     def feed(self, chunk: str) -> list[str | Reasoning | ReplyWasReasoning]:
         self._buffer += chunk
@@ -89,14 +93,24 @@ class ReasoningSplitter:
         out: list[str | Reasoning | ReplyWasReasoning] = []
         while self._buffer:
             if self._thinking:
-                start, end = _find(self._buffer, _CLOSE)
-                if start >= 0:
-                    out.append(Reasoning(self._buffer[:start]))
-                    self._buffer = self._buffer[end:]
-                    self._thinking = False
-                    self._closed_block = True
+                close_at, close_end = _find(self._buffer, _CLOSE)
+                open_at, open_end = _find(self._buffer, _OPEN)
+                if open_at >= 0 and (close_at < 0 or open_at < close_at):
+                    self._depth += 1  # a block inside the block: its end is not the end
+                    out.append(Reasoning(self._buffer[:open_end]))
+                    self._buffer = self._buffer[open_end:]
                     continue
-                keep = 0 if final else _partial_tag_at_end(self._buffer, _CLOSE)
+                if close_at >= 0:
+                    self._depth -= 1
+                    if self._depth:
+                        out.append(Reasoning(self._buffer[:close_end]))
+                    else:
+                        out.append(Reasoning(self._buffer[:close_at]))
+                        self._thinking = False
+                        self._closed_block = True
+                    self._buffer = self._buffer[close_end:]
+                    continue
+                keep = 0 if final else _partial_tag_at_end(self._buffer, _TAGS)
                 out.append(Reasoning(self._buffer[: len(self._buffer) - keep]))
                 self._buffer = self._buffer[len(self._buffer) - keep :]
                 break
@@ -106,6 +120,7 @@ class ReasoningSplitter:
                 if start == 0:
                     self._buffer = stripped[end:]
                     self._thinking = True
+                    self._depth = 1
                     continue
                 if not final and (
                     not stripped or _partial_tag_at_end(stripped, _OPEN) == len(stripped)
@@ -116,7 +131,8 @@ class ReasoningSplitter:
             if not self._closed_block:
                 start, end = _find(self._buffer, _CLOSE)
                 opened, _ = _find(self._buffer, _OPEN)
-                if 0 <= opened < start or (opened >= 0 and start < 0):
+                in_code = (self._backticks + self._buffer[: max(start, 0)].count("`")) % 2
+                if 0 <= opened < start or (opened >= 0 and start < 0) or (start >= 0 and in_code):
                     self._closed_block = True  # the answer quotes the tags: no block
                 elif start >= 0:  # the opening tag was in the prompt
                     out += [ReplyWasReasoning(), Reasoning(self._buffer[:start])]
@@ -128,6 +144,7 @@ class ReasoningSplitter:
             self._started = True
             if len(self._buffer) > keep:
                 out.append(self._buffer[: len(self._buffer) - keep])
+                self._backticks += out[-1].count("`")
             self._buffer = self._buffer[len(self._buffer) - keep :]
             if keep:
                 break

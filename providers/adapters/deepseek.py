@@ -67,7 +67,10 @@ def _typed_errors(base_url: str, model: str) -> Iterator[None]:
             "URL points at an OpenAI-compatible API.",
             detail=str(error),
         ) from error
-    except (httpx.HTTPError, openai.APIError) as error:
+    except openai.APIError as error:  # an error event inside a streamed 200 (vLLM, llama.cpp)
+        said = _error_message(error)
+        raise status_error(server, -1, said, model=model, code=str(error.code or "")) from error
+    except httpx.HTTPError as error:
         raise MalformedResponse(
             f"The connection to {server.where} broke off mid-reply. Try again.",
             detail=str(error),
@@ -133,9 +136,11 @@ class DeepSeekProvider(Provider):
                     for choice in _chunk_choices(chunk):
                         finish_reason = choice.get("finish_reason") or finish_reason
                         delta = choice.get("delta") or {}
-                        # DeepSeek's reasoner (and vLLM, LM Studio) send thinking apart.
-                        if thinking := delta.get("reasoning_content"):
-                            yield Reasoning(str(thinking))
+                        # Thinking sent apart: `reasoning_content` (DeepSeek's reasoner,
+                        # LM Studio, older vLLM), `reasoning` (vLLM, OpenRouter).
+                        thinking = delta.get("reasoning_content") or delta.get("reasoning")
+                        if isinstance(thinking, str) and thinking:
+                            yield Reasoning(thinking)
                         if text := delta.get("content"):
                             chunks.append(str(text))
                             yield str(text)
