@@ -36,6 +36,7 @@ from chat.services import (
 )
 from luma.errors import LumaError
 from luma.relay import ThreadRelay
+from luma.roles import is_owner
 from providers.base import Reasoning
 from providers.reasoning import ReplyWasReasoning
 
@@ -104,7 +105,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 for event in _coalesced(batch):
                     await self._send_event(event)
         except LumaError as error:
-            await self.send_json({"type": "error", "message": error.message, **error.context})
+            message = error.message_for(owner=is_owner(self.scope["user"]))
+            await self.send_json({"type": "error", "message": message, **error.context})
         except Exception:
             logger.exception("The chat reply failed")
             await self.send_json(

@@ -25,7 +25,7 @@ from memories.models import Memory
 from memories.selectors import memories_for_prompt
 from memories.services import memories_mark_used
 from providers.base import ChatMessage, Reasoning, Usage, estimate_tokens, estimate_usage
-from providers.errors import ContextTooLong, ProviderError
+from providers.errors import ContextTooLong, EmptyReply, ProviderError
 from providers.failures import quoted
 from providers.reasoning import ReplyWasReasoning
 from providers.registry import provider_prompt_budget
@@ -392,11 +392,11 @@ def message_extend_reply(
 
 def _empty_reply_error(row: RuntimeSettings, streamed: _Streamed) -> ProviderError:
     if streamed.reasoning or streamed.status() == ReplyStatus.LENGTH:
-        return ProviderError(
+        return EmptyReply(
             "The model used its whole reply on thinking and gave no answer. Raise "
             f"Max tokens in Settings (now {row.max_tokens}) and send again."
         )
-    return ProviderError(
+    return EmptyReply(
         "The model sent an empty reply. Try again, or pick another model in Settings."
     )
 
@@ -482,12 +482,14 @@ def _reply(
         streamed.interrupted = True
         stored = _store(conversation, speaker, reply_to, continued, streamed)
         yield stored
-        raise ProviderError(
+        broke_off = ProviderError(
             f"The reply broke off in the middle{quoted(error.detail or error.message)}. What "
             "came before it is kept.",
             detail=error.message,
             context={**error.context, "reply_id": stored.message.pk},
-        ) from error
+        )
+        broke_off.viewer_message = "The reply broke off in the middle. What came before it is kept."
+        raise broke_off from error
     reply, _ = streamed.text()
     if not reply and streamed.stopped:
         return

@@ -59,7 +59,9 @@ _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?$")
 _MEMORY_ID = re.compile(r"^(?:id\s*)?#?(\d+)$", re.IGNORECASE)
 _THINK_END, _THINK_START = re.compile(r"</think>", re.I), re.compile(r"<think>", re.I)
 _JSON_OPENER = re.compile(r"[\[{]")
-_JSON_LOOKING = re.compile(r"[\[{]\s*[\"'\[{A-Za-z_]")
+# A list starts with a value; an object may start with an unquoted key (`{memories: …}`),
+# but `[as asked]` in prose is not JSON.
+_JSON_LOOKING = re.compile(r"\[\s*[\"'\[{]|\{\s*[\"'\[{A-Za-z_]")
 _BATCH_KEYS = ("memories", "facts", "suggestions")
 _CONTENT_KEYS = ("content", "fact", "memory", "text")
 

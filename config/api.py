@@ -23,6 +23,7 @@ from ninja.security import HttpBearer, django_auth
 from chat.api import router as chat_router
 from documents.api import router as documents_router
 from luma.errors import LumaError
+from luma.roles import is_owner
 from luma.runtime_api import router as runtime_router
 from luma.schemas import ErrorOut
 from luma.services import api_token_user
@@ -138,7 +139,9 @@ def error_response(
 
 @api.exception_handler(LumaError)
 def render_luma_error(request: HttpRequest, error: LumaError) -> HttpResponse:
-    return error_response(request, error.status_code, error.message, error.detail, **error.context)
+    """The error's sentence for this person (the owner's advice only for the owner)."""
+    message = error.message_for(owner=is_owner(getattr(request, "user", None)))
+    return error_response(request, error.status_code, message, error.detail, **error.context)
 
 
 @api.exception_handler(HttpError)

@@ -44,16 +44,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
+DATA_DIR = Path(env_str("LUMA_DATA_DIR", str(BASE_DIR / "data")))
+# The environment's, or the one `make run` keeps in the data folder (so `manage.py`
+# commands work in the same checkout without exporting it).
+_KEY_FILE = DATA_DIR / "secret_key"
+SECRET_KEY = env_str("SECRET_KEY") or (_KEY_FILE.read_text().strip() if _KEY_FILE.is_file() else "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it in the environment (`make run` creates one "
-            "in data/secret_key), or set DEBUG=true for a throwaway development key."
+            "SECRET_KEY is not set. Set it in the environment, or run `make run` once (it "
+            f"keeps one in {_KEY_FILE}), or set DEBUG=true for a throwaway development key."
         )
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105 (DEBUG only)
 
-DATA_DIR = Path(env_str("LUMA_DATA_DIR", str(BASE_DIR / "data")))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

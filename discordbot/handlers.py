@@ -239,13 +239,15 @@ async def handle_chat(
     stored = outcome.stored
     if stored is None:
         if outcome.error is not None:
-            await _fail(interaction, writer, outcome.error.message)
+            await _fail(interaction, writer, outcome.error.message_for(owner=False))
         else:
             await writer.discard()
         return
     await writer.finish(_reply_text(stored))
     if outcome.error is not None:
-        await interaction.followup.send(_short(outcome.error.message), ephemeral=True)
+        await interaction.followup.send(
+            _short(outcome.error.message_for(owner=False)), ephemeral=True
+        )
     logger.info(
         "Replied in Discord channel %s (message %s, %s tokens, %s memories)",
         interaction.channel_id,
@@ -309,7 +311,7 @@ async def _answer_privately(
     try:
         answer = await database_sync_to_async(work)()
     except LumaError as error:
-        answer = error.message
+        answer = error.message_for(owner=False)
     except Exception:
         logger.exception("The %s command failed", command)
         answer = SOMETHING_WENT_WRONG
@@ -390,10 +392,10 @@ async def handle_review_button(
         )
     except SuggestionAlreadyReviewed as error:
         await interaction.edit_original_response(view=None)
-        await interaction.followup.send(error.message, ephemeral=True)
+        await interaction.followup.send(error.message_for(owner=False), ephemeral=True)
         return
     except LumaError as error:
-        await interaction.followup.send(_short(error.message), ephemeral=True)
+        await interaction.followup.send(_short(error.message_for(owner=False)), ephemeral=True)
         return
     except Exception:
         logger.exception("Reviewing suggestion %s failed", memory_id)

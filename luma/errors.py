@@ -13,6 +13,9 @@ from django.core import exceptions as django_exceptions
 
 class LumaError(Exception):
     status_code = 400
+    # What someone who cannot change Luma's settings is told instead of `message`, when
+    # `message` is advice only the owner can follow (a key, an address); None: `message`.
+    viewer_message: str | None = None
 
     def __init__(
         self, message: str, *, detail: str = "", context: dict[str, Any] | None = None
@@ -24,6 +27,10 @@ class LumaError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def message_for(self, *, owner: bool) -> str:
+        """The sentence for this person: the owner's advice, or what a viewer can do."""
+        return self.message if owner or self.viewer_message is None else self.viewer_message
 
 
 class NotFound(LumaError):

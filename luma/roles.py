@@ -50,11 +50,18 @@ class Role(IntEnum):
 User = AbstractBaseUser | AnonymousUser
 
 
+def is_owner(user: User | None) -> bool:
+    """Whether `user` is the owner; no database query (safe in async code)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
+
 def role_of(user: User | None) -> Role:
     """The role of `user`; the group lookup is made once per user object."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Role.ANONYMOUS
-    if getattr(user, "is_staff", False) or getattr(user, "is_superuser", False):
+    if is_owner(user):
         return Role.OWNER
     cached = getattr(user, "_luma_role", None)
     if cached is None:

@@ -10,6 +10,9 @@ from luma.errors import LumaError
 class ProviderError(LumaError):
     status_code = 502
     retryable = False
+    viewer_message = (
+        "The model server failed. Try again in a moment; if it keeps failing, tell the owner."
+    )
 
 
 class ProviderUnavailable(ProviderError):
@@ -17,11 +20,16 @@ class ProviderUnavailable(ProviderError):
 
     status_code = 503
     retryable = True
+    viewer_message = (
+        "The model server cannot be reached right now. Try again in a moment; if it keeps "
+        "failing, tell the owner."
+    )
 
 
 class ProviderTimeout(ProviderError):
     status_code = 504
     retryable = True
+    viewer_message = "The model server did not answer in time. Try again in a moment."
 
 
 class ProviderServerError(ProviderError):
@@ -31,11 +39,11 @@ class ProviderServerError(ProviderError):
 
 
 class ProviderAuthError(ProviderError):
-    pass
+    viewer_message = "The model server refused Luma's key: the owner has to enter a valid one."
 
 
 class UnknownModel(ProviderError):
-    pass
+    viewer_message = "The persona's model is not available: the owner has to pick another one."
 
 
 class MalformedResponse(ProviderError):
@@ -45,13 +53,19 @@ class MalformedResponse(ProviderError):
 class ProviderNotInstalled(ProviderError):
     """The built-in model's runtime is missing from this installation."""
 
+    viewer_message = "The built-in model is not installed on this server: tell the owner."
+
 
 class ContextTooLong(ProviderError):
     """The prompt is longer than the model's context window (a 400 from the server)."""
 
+    viewer_message = "This conversation is too long for the model. Start a new conversation."
+
 
 class InsufficientBalance(ProviderError):
     """The account at the provider has no balance or quota left (402, or a 429 saying so)."""
+
+    viewer_message = "The model provider's account has run out of credit: tell the owner."
 
 
 class ProviderRateLimited(ProviderError):
@@ -62,11 +76,22 @@ class ProviderRateLimited(ProviderError):
 
     status_code = 429
     retryable = True
+    viewer_message = "The model server is busy (rate limit). Wait a minute and try again."
 
 
 class WrongEndpoint(ProviderError):
     """A 404 for the route itself: something answers at the address, but not the API."""
 
+    viewer_message = "The model server's address is set up wrong: tell the owner."
+
 
 class RequestRefused(ProviderError):
     """A 400 or 422 that is not about length: the server would not take what was sent."""
+
+    viewer_message = "The model server refused the request: tell the owner."
+
+
+class EmptyReply(ProviderError):
+    """The model answered nothing (or only thinking)."""
+
+    viewer_message = "The model gave no answer this time. Try again."

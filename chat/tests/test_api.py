@@ -2,6 +2,7 @@ import pytest
 
 from chat.models import Conversation, Message, Role
 from luma.services import runtime_settings_update
+from providers.errors import ProviderUnavailable
 from providers.testing.fakes import free_port
 
 
@@ -44,7 +45,9 @@ def test_a_provider_failure_keeps_the_message_and_names_the_conversation(user_cl
     body = response.json()
 
     assert response.status_code == 503
-    assert "No Ollama server answered" in body["message"]
+    # A viewer is told what they can do; the address and its fix are the owner's.
+    assert body["message"] == ProviderUnavailable.viewer_message
+    assert "127.0.0.1" not in body["message"]
     stored = Message.objects.get(pk=body["user_message_id"])
     assert (stored.role, stored.content, stored.conversation_id) == (
         Role.USER,
@@ -53,11 +56,20 @@ def test_a_provider_failure_keeps_the_message_and_names_the_conversation(user_cl
     )
 
 
-def test_a_refused_key_is_reported_without_echoing_it(use_deepseek, user_client, openai_server):
+@pytest.mark.parametrize(
+    ("who", "says"),
+    [
+        ("user_client", "The model server refused Luma's key"),
+        ("admin_client", "API key was refused"),
+    ],
+)
+def test_a_refused_key_is_reported_without_echoing_it(
+    use_deepseek, openai_server, request, who, says
+):
     openai_server.behaviour.status = 401
-    response = post_chat(user_client, message="hello")
+    response = post_chat(request.getfixturevalue(who), message="hello")
     assert response.status_code == 502
-    assert "API key was refused" in response.json()["message"]
+    assert says in response.json()["message"]
     assert "sk-test-secret-key-1234" not in response.content.decode()
 
 

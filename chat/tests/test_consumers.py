@@ -47,17 +47,22 @@ async def test_a_reply_streams_token_by_token(use_deepseek, openai_server, user)
     await communicator.disconnect()
 
 
+@pytest.mark.parametrize(
+    ("who", "says"),
+    [("user", "The model server failed. Try again in a moment"), ("admin_user", "failed (500")],
+)
 async def test_a_provider_failure_is_an_error_event_and_the_message_stays(
-    use_deepseek, openai_server, user
+    use_deepseek, openai_server, user, admin_user, who, says
 ):
     openai_server.behaviour.status = 500
-    communicator = await connect(user)
+    communicator = await connect({"user": user, "admin_user": admin_user}[who])
     await communicator.send_json_to({"type": "send", "text": "still there?"})
 
     events = await events_until_idle(communicator)
     error = next(e for e in events if e["type"] == "error")
 
-    assert "failed (500" in error["message"]
+    # The owner gets the server's words and the fix; a viewer what they can do.
+    assert says in error["message"]
     stored = await Message.objects.aget(pk=error["user_message_id"])
     assert (stored.role, stored.content) == (Role.USER, "still there?")
     await communicator.disconnect()
@@ -274,12 +279,12 @@ async def test_a_reply_that_breaks_off_is_done_as_interrupted_then_an_error(any_
     await communicator.disconnect()
 
 
-async def test_an_empty_deepseek_balance_tells_the_person_to_top_up(
-    use_deepseek, openai_server, user
+async def test_an_empty_deepseek_balance_tells_the_owner_to_top_up(
+    use_deepseek, openai_server, admin_user
 ):
     openai_server.behaviour.status = 402
     openai_server.behaviour.error_message = "Insufficient Balance"
-    communicator = await connect(user)
+    communicator = await connect(admin_user)
     await communicator.send_json_to({"type": "send", "text": "are you there?"})
 
     events = await events_until_idle(communicator)
@@ -296,6 +301,17 @@ async def test_an_empty_deepseek_balance_tells_the_person_to_top_up(
     # Not worth retrying: an empty account does not refill itself in a second.
     assert len(chat_prompts(openai_server)) == 1
     assert not await Message.objects.filter(role=Role.ASSISTANT).aexists()
+    await communicator.disconnect()
+
+
+async def test_an_empty_balance_tells_a_viewer_to_tell_the_owner(use_deepseek, openai_server, user):
+    openai_server.behaviour.status = 402
+    communicator = await connect(user)
+    await communicator.send_json_to({"type": "send", "text": "are you there?"})
+
+    (error,) = of_type(await events_until_idle(communicator), "error")
+
+    assert error["message"] == "The model provider's account has run out of credit: tell the owner."
     await communicator.disconnect()
 
 

@@ -315,8 +315,9 @@ SHAPES = [
     ("only reasoning", "<think>Maybe {\"memories\": []}", [], 1),
     ("trailing commas", '{"memories": [{"content": "Mina sings.",}, "Kai likes tea.",],}',
      [fact("Mina sings."), fact()], 0),
-    ("broken JSON before", '{"memories": [{content: "Mina sings."}]} {"content": "Kai likes tea."}',
-     [fact()], 1),
+    ("unquoted keys", '{"memories": [{content: "Mina sings."}]} {"content": "Kai likes tea."}',
+     [fact("Mina sings.")], 0),
+    ("broken beyond repair", '{[}] {"content": "Kai likes tea."}', [], 1),
 ]  # fmt: skip
 
 

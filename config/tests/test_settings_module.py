@@ -19,10 +19,16 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_missing_secret_key_outside_debug_is_an_error():
-    result = run_manage("check")
+def test_a_missing_secret_key_outside_debug_is_an_error(tmp_path):
+    result = run_manage("check", LUMA_DATA_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_key_make_run_keeps_in_the_data_folder_is_used(tmp_path):
+    (tmp_path / "secret_key").write_text("k" * 60 + "\n")
+    result = run_manage("check", LUMA_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
 
 
 def test_debug_runs_without_a_secret_key():

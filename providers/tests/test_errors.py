@@ -4,6 +4,8 @@ what to do, with the server's own words where they help."""
 
 import pytest
 
+from providers.failures import Server, status_error
+
 from providers.adapters.deepseek import DeepSeekProvider
 from providers.adapters.ollama import OllamaProvider
 from providers.base import ChatOptions
@@ -44,7 +46,7 @@ def failure(call) -> ProviderError:
 OPENAI_STATUSES = [
     (401, None, ProviderAuthError, ["API key was refused", "Authentication Fails", "valid key in Settings"]),
     (403, None, ProviderAuthError, ["API key was refused", "Permission denied"]),
-    (402, None, InsufficientBalance, ["balance", "Insufficient Balance", "Top up", "platform.deepseek.com"]),
+    (402, None, InsufficientBalance, ["balance", "Insufficient Balance", "Top up the account at the provider"]),
     (429, "You exceeded your current quota, please check your plan and billing details.",
      InsufficientBalance, ["exceeded your current quota", "Top up"]),
     (429, None, ProviderRateLimited, ["rate-limiting", "Rate limit reached", "Wait a minute"]),
@@ -196,3 +198,10 @@ def test_retries_and_fallback_follow_the_kind():
         for kind in (ProviderAuthError, InsufficientBalance, WrongEndpoint, RequestRefused)
     )
     assert ProviderRateLimited.status_code == 429
+
+
+def test_the_top_up_advice_names_deepseeks_page_for_deepseek_only():
+    deepseek = Server("OpenAI-compatible server", "https://api.deepseek.com", "", "")
+    other = Server("OpenAI-compatible server", "https://openrouter.ai/api/v1", "", "")
+    assert "https://platform.deepseek.com/top_up" in status_error(deepseek, 402, "", model="m").message
+    assert "deepseek" not in status_error(other, 402, "", model="m").message.lower()

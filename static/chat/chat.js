@@ -17,6 +17,7 @@
 
   let socket = null, conversationId = null, streaming = null, pending = null, busy = false;
   let queued = null; // a message waiting for the socket to open
+  let missedUpdate = false; // another tab changed this chat while a reply streamed here
   let reconnectDelay = 500;
 
   // ---- rendering ---------------------------------------------------------
@@ -42,7 +43,7 @@
 
   const STATUS_NOTES = {
     stopped: "Stopped.",
-    length: "Cut off by the reply length limit (Max tokens in Settings).",
+    length: "Cut off by the reply length limit.",
     interrupted: "The reply broke off: the model server failed in the middle.",
   };
 
@@ -209,6 +210,8 @@
       }
       streaming = null;
       pending = null;
+      // A reply answers every message before it that had none (a failed one included).
+      for (const li of list.querySelectorAll(".message.user.failed")) { li.classList.remove("failed"); li.luma.failed = false; }
       save();
       loadConversations().catch(() => {}); // most recent first
       document.dispatchEvent(new CustomEvent("luma:reply"));
@@ -224,14 +227,20 @@
       showBanner(event.message, true);
       save();
     } else if (event.type === "conversation_updated") {
-      // Another tab or device talked: refresh the list, and this chat if it is open.
+      // Another tab or device talked: refresh the list, and this chat if it is open
+      // (once this tab's own reply is over, if one is streaming).
       loadConversations().catch(() => {});
-      if (!busy && event.conversation_id === conversationId) openConversation(conversationId).catch(() => {});
+      if (event.conversation_id === conversationId) {
+        if (busy) missedUpdate = true;
+        else openConversation(conversationId).catch(() => {});
+      }
     } else if (event.type === "idle") {
       if (streaming && streaming.dataset.id) { fillMessage(streaming, streaming.luma); streaming.classList.remove("streaming"); }
       else if (streaming) streaming.remove();
       streaming = null;
       setBusy(false);
+      if (missedUpdate && conversationId) openConversation(conversationId).catch(() => {});
+      missedUpdate = false;
     }
   }
 
