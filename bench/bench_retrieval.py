@@ -12,6 +12,12 @@ takes minutes and does not change the search cost, so memories carry one of
 2,000 real MiniLM embeddings of bench sentences plus a little noise; the query
 itself is embedded for real each time.
 
+Cold start: at each size, new processes start as a server does (Django set up,
+`vector_index_warm_up()` called) and send their first query at once. `cold ms`
+is that query's answer time (lexical while the index loads; the slowest of
+`--cold-runs` processes), `warm-up s` how long loading the model and every
+vector took (the median), `ready ms` a first query once it is done.
+
     .venv/bin/python bench/bench_retrieval.py [--sizes 1000,10000,100000] [--queries 200]
 """
 
@@ -21,11 +27,13 @@ import json
 import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchenv import django_setup
+from benchenv import ROOT, django_setup
 
 django_setup("retrieval")
 
@@ -50,6 +58,28 @@ WHEN = [
     "on Fridays", "every morning", "since 2019", "with friends", "on stream", "at night",
     "during summer", "in Berlin", "after work", "on weekends", "in secret", "for charity",
 ]  # fmt: skip
+# A new process: its first query is sent as soon as the warm-up has started.
+COLD_START = """
+import json, sys, time
+import django
+django.setup()
+from django.contrib.auth.models import User
+from memories.embeddings import vector_index_warm_up, vector_index_warming
+from memories.selectors import memories_for_prompt
+
+first_query, ready_query = sys.argv[1:3]
+user = User.objects.get(username="viewer0")
+started = time.perf_counter()
+warm_up = vector_index_warm_up()
+memories_for_prompt(query=first_query, user=user, limit=8, token_budget=2000)
+first = time.perf_counter() - started
+lexical = vector_index_warming()
+warm_up.join()
+warmed = time.perf_counter() - started
+memories_for_prompt(query=ready_query, user=user, limit=8, token_budget=2000)
+ready = time.perf_counter() - started - warmed
+print(json.dumps({"first": first, "lexical": lexical, "warm_up": warmed, "ready": ready}))
+"""
 QUESTIONS = [
     "What does {name} think about {thing}?",
     "Does {name} still like {thing} and {other}?",
@@ -154,6 +184,7 @@ def measure(queries: list[str], user: User) -> dict[str, list[float]]:
     # CPU time (all threads) per query: what the wall time approaches on an idle machine.
     times["cpu"] = [(time.process_time() - cpu_started) * 1000 / len(queries)]
     index = vector_index_for(embedder.name)
+    assert index is not None
     for query in queries[:50]:
         times["embed"].append(timed(lambda q=query: embedder.embed([q])))
         times["lexical"].append(timed(lambda q=query: lexical_search(visible, q, limit=32)))
@@ -162,10 +193,31 @@ def measure(queries: list[str], user: User) -> dict[str, list[float]]:
     return times
 
 
+def cold_start(queries: list[str]) -> dict[str, float]:
+    """Start a process per pair of queries; the slowest first answer, the median warm-up."""
+    runs = []
+    for first_query, ready_query in itertools.pairwise(queries):
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_START, first_query, ready_query],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(done.stdout.splitlines()[-1]))
+    return {
+        "first": max(run["first"] for run in runs) * 1000,
+        "lexical": all(run["lexical"] for run in runs),
+        "warm_up": statistics.median(run["warm_up"] for run in runs),
+        "ready": statistics.median(run["ready"] for run in runs) * 1000,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--cold-runs", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -181,7 +233,8 @@ def main() -> None:
         f"load average: {os.getloadavg()[0]:.1f}"
     )
     print(f"{'memories':>9} {'seed s':>7} {'p50 ms':>7} {'p95 ms':>7} {'mean ms':>8} "
-          f"{'CPU ms':>7} {'embed p50':>9} {'FTS p50':>8} {'vector p50':>10}")  # fmt: skip
+          f"{'CPU ms':>7} {'embed p50':>9} {'FTS p50':>8} {'vector p50':>10} "
+          f"{'cold ms':>8} {'warm-up s':>9} {'ready ms':>8}")  # fmt: skip
     have = 0
     previous_p95 = None
     for size in sizes:
@@ -190,6 +243,7 @@ def main() -> None:
         seeded = time.perf_counter() - started
         have = size
         queries = [query_text(vocabulary, rng, i) for i in range(args.queries + 20)]
+        cold = cold_start([query_text(vocabulary, rng, i) for i in range(args.cold_runs + 1)])
         measure(queries[:20], users[0])  # warm up: vector index load, caches
         times = measure(queries[20:], users[0])
         p95 = percentile(times["total"], 0.95)
@@ -199,8 +253,9 @@ def main() -> None:
             f"{size:>9,} {seeded:>7.1f} {percentile(times['total'], 0.5):>7.2f} {p95:>7.2f} "
             f"{statistics.mean(times['total']):>8.2f} {times['cpu'][0]:>7.2f} "
             f"{percentile(times['embed'], 0.5):>9.2f} "
-            f"{percentile(times['lexical'], 0.5):>8.2f} {percentile(times['vector'], 0.5):>10.2f}"
-            f"{growth}"
+            f"{percentile(times['lexical'], 0.5):>8.2f} {percentile(times['vector'], 0.5):>10.2f} "
+            f"{cold['first']:>8.1f} {cold['warm_up']:>9.2f} {cold['ready']:>8.1f}"
+            f"{'' if cold['lexical'] else ' (loaded before the first answer)'}{growth}"
         )
 
 

@@ -248,6 +248,9 @@ if LUMA_EMBEDDING_SOURCE not in {"minilm", "ollama", "none"}:
     raise ImproperlyConfigured(
         f"LUMA_EMBEDDING_SOURCE must be minilm, ollama or none, not {LUMA_EMBEDDING_SOURCE!r}"
     )
+# Load the embedding model and the vectors on a background thread when the web server or
+# the Discord bot starts (searches are full-text only until then).
+LUMA_VECTOR_WARM_UP = env_bool("LUMA_VECTOR_WARM_UP", True)
 # Another ONNX sentence model (with its tokenizer.json and sha256) may replace MiniLM.
 LUMA_EMBEDDING_MODEL_PATH = env_str("LUMA_EMBEDDING_MODEL_PATH")
 LUMA_EMBEDDING_MODEL_SHA256 = env_str(

@@ -11,6 +11,8 @@ os.environ.setdefault("LUMA_DATA_DIR", tempfile.mkdtemp(prefix="luma-test-"))
 os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 # Fallback endpoints are set per test; none by default so no test waits on DNS.
 os.environ.setdefault("OLLAMA_FALLBACK_ENDPOINTS", "")
+# No loading thread started by importing the ASGI application while tests are collected.
+os.environ.setdefault("LUMA_VECTOR_WARM_UP", "false")
 
 from config.settings import *  # noqa: F403
 

@@ -7,13 +7,16 @@ Ollama's embedding endpoint instead; `none` leaves search lexical.
 
 Vectors live in `MemoryEmbedding` rows; each process keeps them in one numpy
 matrix, refreshed incrementally (rows newer than the last one it saw), so a
-query is one matrix-vector product even at 100,000 memories.
+query is one matrix-vector product even at 100,000 memories. Processes that
+answer people load the model and the matrix on a background thread as they
+start (`vector_index_warm_up`); their searches are lexical until it is done.
 """
 
 import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 from django.conf import settings
+from django.db import connection, connections
 from django.db.models import Max
 
 from luma.errors import LumaError
@@ -165,12 +169,83 @@ def vector_from_bytes(raw: bytes) -> np.ndarray:
     return np.frombuffer(bytes(raw), dtype="<f4")
 
 
+def _newest_stamp() -> datetime | None:
+    return MemoryEmbedding.objects.aggregate(newest=Max("updated_at"))["newest"]
+
+
+def _vectors_read(
+    model: str, *, since: datetime | None = None
+) -> tuple[np.ndarray, np.ndarray, list[datetime]]:
+    """The model's rows (written after `since`) as memory ids, a matrix and stamps.
+
+    One query read straight into a preallocated matrix: the ORM's object and
+    conversions per row made a first load take seconds at 100,000 memories. The
+    matrix and the ids have room for some growth beyond the rows returned.
+    """
+    rows = MemoryEmbedding.objects.filter(model=model)
+    if since is not None:
+        rows = rows.filter(updated_at__gt=since)
+    room = rows.count() * 9 // 8 + 1024 if since is None else 0
+    sql, params = rows.values_list("memory_id", "vector", "updated_at").query.sql_with_params()
+    ids = np.zeros(0, dtype=np.int64)
+    matrix = np.zeros((0, 0), dtype=np.float32)
+    stamps: list[datetime] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(4096):
+            if not stamps:
+                width = len(chunk[0][1])
+                capacity = max(room, len(chunk))
+                ids = np.full(capacity, -1, dtype=np.int64)
+                matrix = np.zeros((capacity, width // 4), dtype=np.float32)
+            chunk = [row for row in chunk if len(row[1]) == width]
+            start, end = len(stamps), len(stamps) + len(chunk)
+            if end > len(matrix):
+                ids, matrix = _grown(ids, end), _grown(matrix, end)
+            ids[start:end] = [row[0] for row in chunk]
+            block = np.frombuffer(b"".join(row[1] for row in chunk), dtype="<f4")
+            matrix[start:end] = block.reshape(len(chunk), width // 4)
+            stamps += [row[2] for row in chunk]
+    return ids, matrix, _as_aware(stamps)
+
+
+def _grown(array: np.ndarray, needed: int) -> np.ndarray:
+    """`array` with room for at least `needed` rows (a quarter more), new rows blank."""
+    rows = max(needed, len(array) + len(array) // 4)
+    grown = np.full((rows, *array.shape[1:]), -1 if array.ndim == 1 else 0, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+def _as_aware(stamps: list[datetime]) -> list[datetime]:
+    """Stamps as the ORM gives them (SQLite's raw rows are naive, in UTC), so that
+    they compare equal to `embedding__updated_at` read elsewhere."""
+    if not stamps or not settings.USE_TZ or stamps[0].tzinfo is not None:
+        return stamps
+    zone = connection.timezone
+    return [stamp.replace(tzinfo=zone) for stamp in stamps]
+
+
+def _principal_axes(matrix: np.ndarray) -> np.ndarray:
+    """The `REDUCED_DIMENSIONS` principal axes of (a sample of) `matrix`'s rows, as
+    columns: eigenvectors of the 384 x 384 covariance, a fraction of an SVD's time."""
+    sample = matrix[:: max(1, len(matrix) // 20_000)].astype(np.float64)
+    centred = sample - sample.mean(axis=0)
+    _, vectors = np.linalg.eigh(centred.T @ centred)
+    return np.ascontiguousarray(vectors[:, ::-1][:, :REDUCED_DIMENSIONS], dtype=np.float32)
+
+
 class VectorIndex:
     """Every memory's vector for one embedding model, as one growing numpy matrix.
 
     Rows are never trusted alone: a search returns (id, similarity, stamp) and
     the caller keeps only hits whose stored embedding still has that stamp, so a
     stale row (a memory since edited, deleted or rolled back) is never used.
+
+    The first load reads every row (`load`); each search then reads only the rows
+    written since (`refresh`). A full reload, when rows went missing, is built
+    beside the current matrix on a thread of its own and swapped in: searches go
+    on with the current one meanwhile, its stale rows filtered out as above.
 
     From `REDUCE_FROM` rows on, a search first scans a PCA projection of the
     vectors (a third of the bytes to read: 100,000 x 384 floats are 150 MB a
@@ -179,35 +254,76 @@ class VectorIndex:
 
     def __init__(self, model: str) -> None:
         self.model = model
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the matrix and its companions
+        self.refresh_lock = threading.Lock()  # one refresh, or swap, at a time
+        self.load_lock = threading.Lock()  # one full load at a time
+        self.loaded = threading.Event()
         self.seen_until: datetime | None = None
         self.checked_at = 0.0
         self._reset(0, 0)
 
+    def load(self) -> None:
+        """Read every row afresh and swap them in (after any load under way)."""
+        with self.load_lock:
+            self._load()
+
+    def load_first(self) -> bool:
+        """Load unless loaded; False, without waiting, while another thread does."""
+        if not self.load_lock.acquire(blocking=False):
+            return self.loaded.is_set()
+        try:
+            if not self.loaded.is_set():
+                self._load()
+        finally:
+            self.load_lock.release()
+        return True
+
+    def _load(self) -> None:
+        started = time.monotonic()
+        newest = _newest_stamp()
+        ids, matrix, stamps = _vectors_read(self.model)
+        basis = _principal_axes(matrix[: len(stamps)]) if len(stamps) >= REDUCE_FROM else None
+        reduced = matrix @ basis if basis is not None else np.zeros((0, 0), dtype=np.float32)
+        seen_until = max(filter(None, (newest, max(stamps, default=None))), default=None)
+        with self.refresh_lock, self.lock:
+            self.matrix, self.ids, self.stamps = matrix, ids, stamps
+            self.size = len(stamps)
+            self.row_of = dict(zip(ids[: self.size].tolist(), range(self.size), strict=True))
+            self.basis, self.fitted_on, self.reduced = basis, self.size, reduced
+            self.seen_until = seen_until
+            self.checked_at = time.monotonic()
+        self.loaded.set()
+        logger.info(
+            "Vector index of %s loaded: %d vectors in %.2f s",
+            self.model,
+            self.size,
+            time.monotonic() - started,
+        )
+
     def refresh(self) -> None:
-        """Load the rows written since the last refresh (one indexed query when none)."""
-        if time.monotonic() - self.checked_at > _RECOUNT_SECONDS:
-            self._recount()
-        newest = MemoryEmbedding.objects.aggregate(newest=Max("updated_at"))["newest"]
-        if newest is None or (self.seen_until is not None and newest <= self.seen_until):
-            return
-        rows = MemoryEmbedding.objects.filter(model=self.model)
-        if self.seen_until is not None:
+        """Add the rows written since the last refresh (one indexed query when none)."""
+        with self.refresh_lock:
+            if time.monotonic() - self.checked_at > _RECOUNT_SECONDS:
+                self._recount()
+            newest = _newest_stamp()
+            if newest is None or (self.seen_until is not None and newest <= self.seen_until):
+                return
             # A margin, for rows whose transaction committed after a newer one.
-            rows = rows.filter(updated_at__gt=self.seen_until - _COMMIT_MARGIN)
-        fresh = list(rows.values_list("memory_id", "vector", "updated_at").order_by("updated_at"))
-        with self.lock:
-            if fresh:
-                self._add(fresh)
-            self.seen_until = max(newest, fresh[-1][2]) if fresh else newest
+            since = None if self.seen_until is None else self.seen_until - _COMMIT_MARGIN
+            ids, matrix, stamps = _vectors_read(self.model, since=since)
+            with self.lock:
+                if stamps:
+                    self._add(ids[: len(stamps)], matrix[: len(stamps)], stamps)
+                self.seen_until = max([newest, *stamps])
 
     def _recount(self) -> None:
-        """Start again when rows went missing (deleted memories) or were never seen."""
+        """Load afresh, beside this matrix, when rows went missing (deleted memories)."""
         self.checked_at = time.monotonic()
-        if MemoryEmbedding.objects.filter(model=self.model).count() != self.size:
-            with self.lock:
-                self._reset(0, 0)
-                self.seen_until = None
+        stale = MemoryEmbedding.objects.filter(model=self.model).count() != self.size
+        if stale and not self.load_lock.locked():
+            threading.Thread(
+                target=_quietly, args=(self.load,), name="luma-vector-reload", daemon=True
+            ).start()
 
     def _reset(self, dimension: int, capacity: int) -> None:
         self.matrix = np.zeros((max(1024, capacity), dimension), dtype=np.float32)
@@ -219,12 +335,11 @@ class VectorIndex:
         self.fitted_on = 0
         self.reduced = np.zeros((0, 0), dtype=np.float32)
 
-    def _add(self, fresh: list[tuple[int, bytes, datetime]]) -> None:
-        vectors = np.stack([vector_from_bytes(raw) for _, raw, _ in fresh])
+    def _add(self, ids: np.ndarray, vectors: np.ndarray, stamps: list[datetime]) -> None:
         if self.size == 0 or self.matrix.shape[1] != vectors.shape[1]:
-            self._reset(vectors.shape[1], len(fresh))
+            self._reset(vectors.shape[1], len(stamps))
         touched = []
-        for (memory_id, _, stamp), vector in zip(fresh, vectors, strict=True):
+        for memory_id, vector, stamp in zip(ids.tolist(), vectors, stamps, strict=True):
             row = self.row_of.get(memory_id)
             if row is None:
                 row = self._append_row()
@@ -238,10 +353,8 @@ class VectorIndex:
 
     def _append_row(self) -> int:
         if self.size == len(self.matrix):
-            grown = np.zeros((len(self.matrix) * 2, self.matrix.shape[1]), dtype=np.float32)
-            grown[: self.size] = self.matrix[: self.size]
-            self.matrix = grown
-            self.ids = np.concatenate([self.ids, np.full(self.size, -1, dtype=np.int64)])
+            self.matrix = _grown(self.matrix, self.size + 1024)
+            self.ids = _grown(self.ids, self.size + 1024)
         self.size += 1
         return self.size - 1
 
@@ -252,16 +365,12 @@ class VectorIndex:
             self.basis = None
             return
         if self.basis is None or self.size >= 2 * self.fitted_on:
-            sample = self.matrix[: self.size : max(1, self.size // 20_000)]
-            _, _, components = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
-            self.basis = np.ascontiguousarray(components[:REDUCED_DIMENSIONS].T)
+            self.basis = _principal_axes(self.matrix[: self.size])
             self.fitted_on = self.size
             self.reduced = np.zeros((len(self.matrix), self.basis.shape[1]), dtype=np.float32)
             touched = list(range(self.size))
         if len(self.reduced) < len(self.matrix):
-            grown = np.zeros((len(self.matrix), self.reduced.shape[1]), dtype=np.float32)
-            grown[: len(self.reduced)] = self.reduced
-            self.reduced = grown
+            self.reduced = _grown(self.reduced, len(self.matrix))
         rows = np.asarray(touched, dtype=np.int64)
         self.reduced[rows] = self.matrix[rows] @ self.basis
 
@@ -284,14 +393,67 @@ class VectorIndex:
             return [(int(self.ids[rows[i]]), float(scores[i]), self.stamps[rows[i]]) for i in top]
 
 
+def _quietly(load: Callable[[], object]) -> None:
+    """Run a load on a thread of its own: log what fails (a search then simply stays
+    as it was) and close this thread's database connection."""
+    try:
+        load()
+    except Exception:
+        logger.exception("Loading the vector index failed; searches go on without it.")
+    finally:
+        connections.close_all()
+
+
 _indexes: dict[str, VectorIndex] = {}
 _indexes_lock = threading.Lock()
+_warm_up: threading.Thread | None = None
 
 
-def vector_index_for(model: str) -> VectorIndex:
+def _index_of(model: str) -> VectorIndex:
     with _indexes_lock:
         if model not in _indexes:
             _indexes[model] = VectorIndex(model)
-        index = _indexes[model]
+        return _indexes[model]
+
+
+def vector_index_for(model: str) -> VectorIndex | None:
+    """The model's index, up to date; None while its first load runs on another
+    thread (the warm-up, or another search's), so that a search goes on lexically
+    instead of waiting."""
+    index = _index_of(model)
+    if not index.loaded.is_set() and not index.load_first():
+        return None
     index.refresh()
     return index
+
+
+def vector_index_warm_up() -> threading.Thread:
+    """Load the embedding model and its vector index on a daemon thread, once per
+    process. Called where a process starts answering people (the ASGI application,
+    the Discord bot), never on import: `migrate` and other commands don't pay for it."""
+    global _warm_up
+    with _indexes_lock:
+        if _warm_up is None:
+            _warm_up = threading.Thread(
+                target=_quietly, args=(_warm_up_load,), name="luma-vector-warm-up", daemon=True
+            )
+            _warm_up.start()
+        return _warm_up
+
+
+def vector_index_warming() -> bool:
+    """Whether the warm-up is still loading (searches are lexical meanwhile)."""
+    return _warm_up is not None and _warm_up.is_alive()
+
+
+def _warm_up_load() -> None:
+    try:
+        embedder = embedder_get()
+    except LumaError as error:
+        logger.warning("Semantic search unavailable, lexical only: %s", error.message)
+        return
+    if embedder is None:
+        return
+    if isinstance(embedder, OnnxSentenceEmbedder):
+        embedder.embed(["warm-up"])  # the first inference allocates its buffers
+    _index_of(embedder.name).load_first()

@@ -20,7 +20,12 @@ from django.utils import timezone
 
 from luma.errors import LumaError
 from luma.roles import Role, role_of
-from memories.embeddings import Embedder, embedder_get, vector_index_for
+from memories.embeddings import (
+    Embedder,
+    embedder_get,
+    vector_index_for,
+    vector_index_warming,
+)
 from memories.models import Memory, MemoryStatus
 from memories.search_index import lexical_search
 from memories.subjects import ABOUT_EVERYONE, Subject
@@ -86,9 +91,25 @@ def _embedded(embedder: Embedder, query: str) -> np.ndarray:
     return vector
 
 
+_loading_noted = False
+
+
+def _lexical_while_loading() -> None:
+    """Say once per process that searches go without vectors until they are loaded."""
+    global _loading_noted
+    if not _loading_noted:
+        _loading_noted = True
+        logger.info("The vector index is still loading: searches are lexical until it is ready.")
+
+
 def _query_vector_start(query: str) -> tuple[Embedder, Future[np.ndarray]] | None:
-    """Begin embedding the query (a few hundred recent queries are remembered)."""
+    """Begin embedding the query (a few hundred recent queries are remembered); None
+    when search is lexical. While the warm-up loads the model and the vectors, a
+    search never waits for them."""
     if not query.strip():
+        return None
+    if vector_index_warming():
+        _lexical_while_loading()
         return None
     try:
         embedder = embedder_get()
@@ -113,7 +134,11 @@ def _semantic_hits(
         return []
     embedder, future = started
     try:
-        hits = vector_index_for(embedder.name).nearest(future.result(), k=k)
+        index = vector_index_for(embedder.name)
+        if index is None:
+            _lexical_while_loading()
+            return []
+        hits = index.nearest(future.result(), k=k)
     except LumaError as error:
         logger.warning("Semantic search unavailable, lexical only: %s", error.message)
         return []

@@ -4,8 +4,6 @@ what to do, with the server's own words where they help."""
 
 import pytest
 
-from providers.failures import Server, status_error
-
 from providers.adapters.deepseek import DeepSeekProvider
 from providers.adapters.ollama import OllamaProvider
 from providers.base import ChatOptions
@@ -22,6 +20,7 @@ from providers.errors import (
     UnknownModel,
     WrongEndpoint,
 )
+from providers.failures import Server, status_error
 from providers.testing.fakes import FakeBehaviour, FakeOllamaServer, FakeOpenAIServer, free_port
 
 MESSAGES = [{"role": "user", "content": "Tell me a story about a fox."}]
@@ -203,5 +202,7 @@ def test_retries_and_fallback_follow_the_kind():
 def test_the_top_up_advice_names_deepseeks_page_for_deepseek_only():
     deepseek = Server("OpenAI-compatible server", "https://api.deepseek.com", "", "")
     other = Server("OpenAI-compatible server", "https://openrouter.ai/api/v1", "", "")
-    assert "https://platform.deepseek.com/top_up" in status_error(deepseek, 402, "", model="m").message
+    assert (
+        "https://platform.deepseek.com/top_up" in status_error(deepseek, 402, "", model="m").message
+    )
     assert "deepseek" not in status_error(other, 402, "", model="m").message.lower()

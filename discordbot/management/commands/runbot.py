@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from discordbot.bot import LumaBot
 from discordbot.services import bot_settings_get
+from memories.embeddings import vector_index_warm_up
 
 logger = logging.getLogger("discordbot")
 
@@ -64,13 +65,18 @@ class Command(BaseCommand):
 
 
 async def run_bot(bot: LumaBot, token: str) -> None:
-    """Log in and stay connected (discord.py reconnects by itself) until SIGINT or SIGTERM."""
+    """Log in and stay connected (discord.py reconnects by itself) until SIGINT or SIGTERM;
+    `bot.start` in two steps, so that the vector index warms up only once logged in."""
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(signum, _stop, bot, signal.Signals(signum).name)
     async with bot:
-        await bot.start(token, reconnect=True)
+        await bot.login(token)
+        # Logged in: commands come next. Vectors load in the background meanwhile.
+        if settings.LUMA_VECTOR_WARM_UP:
+            vector_index_warm_up()
+        await bot.connect(reconnect=True)
 
 
 def _stop(bot: LumaBot, signame: str) -> None:
