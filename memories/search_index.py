@@ -367,17 +367,44 @@ def _sqlite_gram_search(
     return _best([(pk, scores[pk]) for pk in visible], limit)
 
 
+# The expression of the index `postgres_index_sql` creates, as SQL.
+_POSTGRES_WORDS = "to_tsvector('english'::regconfig, COALESCE(luma_memory_spaced(content), ''))"
+
+
+def _postgres_word_counts(groups: list[list[str]]) -> list[int]:
+    one = (
+        f"(SELECT count(*) FROM (SELECT 1 FROM memories_memory WHERE {_POSTGRES_WORDS} "  # noqa: S608
+        "@@ to_tsquery('english', %s) LIMIT %s) AS found)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join([one] * len(groups)),
+            [value for group in groups for value in (" & ".join(group), RANKED_ROWS + 1)],
+        )
+        return [int(count) for count in cursor.fetchone()]
+
+
 def _postgres_word_search(
     queryset: QuerySet[Memory], terms: list[str], limit: int
 ) -> list[tuple[int, float]]:
+    """Ranked by `ts_rank` over at most `RANKED_ROWS` rows, as SQLite's bm25 (`_plan`):
+    ranking every row a common word matches recomputed its tsvector for each (0.4 s
+    at 100,000 memories)."""
+    plan = _plan(terms, _postgres_word_counts)
+    if plan is None:
+        return []
     # The expression must match the index `postgres_index_sql` creates.
     text = Func(F("content"), function="luma_memory_spaced", output_field=TextField())
-    search = SearchQuery(" | ".join(terms), search_type="raw", config="english")
-    ranked = (
-        queryset.annotate(document=SearchVector(text, config="english"))
-        .filter(document=search)
-        .annotate(lexical=SearchRank(F("document"), search))
-        .order_by("-lexical", "-pk")
+    joiner = " & " if plan.rows == "all" else " | "
+    search = SearchQuery(joiner.join(plan.terms), search_type="raw", config="english")
+    matching = queryset.annotate(document=SearchVector(text, config="english")).filter(
+        document=search
+    )
+    if plan.rows == "newest":
+        newest = matching.order_by("-pk").values_list("pk", flat=True)[:limit]
+        return [(pk, 0.0) for pk in newest]
+    ranked = matching.annotate(lexical=SearchRank(F("document"), search)).order_by(
+        "-lexical", "-pk"
     )
     return list(ranked.values_list("pk", "lexical")[:limit])
 

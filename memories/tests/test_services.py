@@ -1,13 +1,16 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from memories.models import Memory, MemorySource, MemoryStatus, SuggestionRun
 from memories.selectors import memories_for_prompt
 from memories.services import (
+    ANALYZE_AFTER_ROWS,
     InvalidMemory,
     SuggestionAlreadyReviewed,
+    memories_create_bulk,
     memory_approve,
     memory_create,
     memory_reject,
@@ -159,3 +162,16 @@ def test_runs_add_up_over_the_days_asked_and_old_ones_go():
     }
     assert SuggestionRun.objects.count() == 3  # the 40-day-old run went with a later record
     assert SuggestionRun.objects.none().totals()["dropped"] == 0
+
+
+@pytest.mark.django_db
+def test_a_large_bulk_create_refreshes_postgresqls_statistics():
+    """Searches are planned from them: stale, PostgreSQL scanned every visible memory."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL keeps planner statistics; SQLite plans without them")
+    memories_create_bulk(
+        memories=[Memory(content=f"fact {n}") for n in range(ANALYZE_AFTER_ROWS)], embed=False
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'memories_memory'")
+        assert cursor.fetchone()[0] >= ANALYZE_AFTER_ROWS
