@@ -7,6 +7,7 @@ from chat.models import Channel, Conversation
 from chat.schemas import ChatIn, ChatOut, ConversationOut, MessageOut, message_out
 from chat.selectors import conversation_messages, conversations_of
 from chat.services import (
+    ReplyStored,
     Speaker,
     conversation_delete,
     conversation_for_owner,
@@ -29,6 +30,25 @@ def chat_send(request: HttpRequest, payload: ChatIn) -> dict:
     )
     speaker = Speaker(user=request.user, channel=Channel.API)
     done = conversation_reply(conversation=conversation, speaker=speaker, text=payload.message)
+    return _chat_out(done)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages/{message_id}/continue",
+    response=ChatOut,
+    summary="Continue a reply that did not end complete",
+    description="The conversation's last reply, if its `status` is `stopped`, `length` or "
+    "`interrupted`: the model goes on where it stopped and the same message grows. 400 for "
+    "any other message.",
+)
+def chat_continue(request: HttpRequest, conversation_id: int, message_id: int) -> dict:
+    conversation = conversation_for_owner(owner=request.user, conversation_id=conversation_id)
+    speaker = Speaker(user=request.user, channel=Channel.API)
+    done = conversation_reply(conversation=conversation, speaker=speaker, continue_of=message_id)
+    return _chat_out(done)
+
+
+def _chat_out(done: ReplyStored) -> dict:
     reply = message_out(done.message, memories=done.memories)
     return {
         **reply,

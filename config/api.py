@@ -61,6 +61,15 @@ ERROR_DESCRIPTIONS = {
 SERVICE_ERRORS: dict[str, set[int]] = {
     # a conversation_id not yours; LUMA_CHAT_RATE; ProviderError
     "POST /chat": {404, 429, 502, 503, 504},
+    # not your conversation; not its last incomplete reply; LUMA_CHAT_RATE; ProviderError
+    "POST /chat/conversations/{conversation_id}/messages/{message_id}/continue": {
+        400,
+        404,
+        429,
+        502,
+        503,
+        504,
+    },
     # the settings row is first made from the environment, which may hold a bad value
     "GET /settings": {400},
     "GET /models/available": {400},

@@ -109,3 +109,23 @@ def test_absurd_pagination_is_a_4xx_not_a_crash(user_client):
     response = user_client.get("/api/chat/conversations", {"limit": 10, "offset": 10**30})
     assert response.status_code == 422
     assert user_client.get("/api/chat/conversations", {"limit": 10**6}).status_code == 422
+
+
+def test_a_cut_off_reply_is_continued_through_the_api(use_deepseek, openai_server, user_client):
+    openai_server.behaviour.reply = "The three best games are"
+    openai_server.behaviour.finish_reason = "length"
+    cut = post_chat(user_client, message="top 3?").json()
+    assert cut["status"] == "length"
+
+    openai_server.behaviour.reply = " Zelda, Celeste and Hades."
+    openai_server.behaviour.finish_reason = "stop"
+    url = f"/api/chat/conversations/{cut['conversation_id']}/messages/{cut['id']}/continue"
+    done = user_client.post(url)
+
+    assert done.status_code == 200
+    body = done.json()
+    assert (body["id"], body["status"]) == (cut["id"], "complete")
+    assert body["content"] == "The three best games are Zelda, Celeste and Hades."
+    again = user_client.post(url)
+    assert again.status_code == 400
+    assert "nothing to continue" in again.json()["message"]

@@ -13,7 +13,8 @@
   list.before(drops.node);
 
   function card(s) {
-    const details = el("small", { class: "muted", text: `importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
+    const about = s.subject === "everyone" ? "about everyone" : `about ${s.subject_name || s.subject}`;
+    const details = el("small", { class: "muted", text: `${about} · importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
     return window.Luma.suggestions.card(s, { look: "panel", details, onGone: showEmpty });
   }
 
