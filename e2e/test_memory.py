@@ -146,6 +146,8 @@ def test_selected_suggestions_are_approved_in_bulk(page: Page, live_luma: LiveLu
     made = [live_luma.seed("suggestion", content=f"Approved in bulk number {n}.") for n in (1, 2)]
     page.goto("/memory/")
     pending = page.locator("#suggestion-list")
+    # The list loads after the page: "Select all" of an empty list selects nothing.
+    expect(pending.locator(".memory", has_text="Approved in bulk")).to_have_count(2)
     expect(page.get_by_role("button", name="Approve selected")).to_be_disabled()
     page.get_by_label("Select all").check()
     expect(pending.locator(".pick:not(:checked)")).to_have_count(0)
