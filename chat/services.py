@@ -262,6 +262,12 @@ class _Streamed:
         joined = "".join(self.chunks)
         return joined.rstrip() if continuation else joined.strip(), "".join(self.reasoning).strip()
 
+    def final_usage(self, text: str) -> Usage:
+        """The server's count, or an estimate when it sent none or the reply was stopped."""
+        if self.usage is None or self.stopped:
+            return estimate_usage(self.prompt, text)
+        return self.usage
+
     def recast_as_reasoning(self) -> None:
         """The reply text so far was thinking (`ReplyWasReasoning`)."""
         self.reasoning[:0] = self.chunks
@@ -346,9 +352,7 @@ def message_store_reply(
 ) -> Message:
     """Store a reply (or a reply cut short: `streamed.status()` says how it ended)."""
     answering = streamed.answering
-    usage = streamed.usage
-    if usage is None or streamed.stopped:
-        usage = estimate_usage(streamed.prompt, text)
+    usage = streamed.final_usage(text)
     message = Message.objects.create(
         conversation=conversation,
         role=Role.ASSISTANT,
@@ -375,9 +379,7 @@ def message_extend_reply(
     *, message: Message, streamed: _Streamed, text: str, reasoning: str
 ) -> Message:
     """Append a Continue request's text to the reply it continues."""
-    usage = streamed.usage
-    if usage is None or streamed.stopped:
-        usage = estimate_usage(streamed.prompt, text)
+    usage = streamed.final_usage(text)
     message.content = (message.content + text).replace("\x00", "")
     if reasoning:
         message.reasoning = "\n\n".join(p for p in (message.reasoning, reasoning) if p)

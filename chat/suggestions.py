@@ -37,6 +37,7 @@ from memories.services import memory_create, suggestion_run_record
 from memories.subjects import Subject
 from providers.base import ChatMessage
 from providers.errors import ProviderError
+from providers.reasoning import reasoning_removed
 from providers.registry import chat_options_from, provider_build
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ _EVERYONE = frozenset({"everyone", "everybody", "all", "global", "general", "com
 _IMPORTANCE_WORDS = {"low": 3, "medium": 5, "moderate": 5, "high": 8}
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?$")
 _MEMORY_ID = re.compile(r"^(?:id\s*)?#?(\d+)$", re.IGNORECASE)
-_THINK_END, _THINK_START = re.compile(r"</think>", re.I), re.compile(r"<think>", re.I)
 _JSON_OPENER = re.compile(r"[\[{]")
 # A list starts with a value; an object may start with an unquoted key (`{memories: …}`),
 # but `[as asked]` in prose is not JSON.
@@ -158,11 +158,6 @@ class ParsedSuggestions:
     dropped: list[str]
 
 
-def _without_reasoning(text: str) -> str:
-    """The answer after a reasoning model's `<think>…</think>` (or before an unclosed `<think>`)."""
-    return _THINK_START.split(_THINK_END.split(text)[-1], maxsplit=1)[0]
-
-
 def _json_at(text: str, start: int) -> tuple[Any, bool]:
     """The JSON value starting at `start`, and whether it was cut off (its brackets
     never close: the model ran out of tokens); raises ValueError. What small models
@@ -259,7 +254,7 @@ def suggestions_parse(text: str) -> ParsedSuggestions:
     value, an item without usable content, items past the 20th, and broken JSON
     before the value read.
     """
-    value, broken, cut_off = _first_json_value(_without_reasoning(text))
+    value, broken, cut_off = _first_json_value(reasoning_removed(text))
     items = _items_of(value)
     if items is None:
         return ParsedSuggestions([], ["the answer holds no suggestions in a known shape"])

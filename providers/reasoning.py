@@ -167,3 +167,15 @@ def reasoning_split(stream: Iterable[object]) -> Iterator[object]:
             yield from splitter.close()
             yield item
     yield from splitter.close()
+
+
+def reasoning_removed(text: str) -> str:
+    """A whole reply's text without its reasoning, read as `ReasoningSplitter` reads a
+    stream (for text that did not come through `Provider.stream`)."""
+    splitter = ReasoningSplitter()
+    items = [*splitter.feed(text), *splitter.close()]
+    if any(isinstance(item, ReplyWasReasoning) for item in items):
+        items = items[
+            max(i for i, item in enumerate(items) if isinstance(item, ReplyWasReasoning)) :
+        ]
+    return "".join(item for item in items if isinstance(item, str))
