@@ -1,11 +1,12 @@
 """Cutting extracted text into chunks sized for the prompt, each keeping its place."""
 
-import dataclasses
+import itertools
 import json
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from documents.extractors.base import Location, Piece
 
@@ -79,32 +80,51 @@ def chunks_from(pieces: Iterable[Piece], *, max_chars: int) -> Iterator[Chunk]:
 
 
 class ChunkSpool:
-    """Chunks kept in a temporary file between extraction and storage, so memory stays
-    flat however long the document is; read back in batches."""
+    """Chunks kept between extraction and storage, read back in batches. The first
+    `memory_chars` characters of text stay in memory (a 200-page PDF of prose is about
+    400,000); past that every chunk goes to a temporary file, so memory stays flat
+    however long the document is."""
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed on exit)
+    def __init__(self, *, memory_chars: int = 500_000) -> None:
+        self._held: list[Chunk] = []
+        self._held_chars = 0
+        self._memory_chars = memory_chars
+        self._file: TextIO | None = None
         self.count = 0
 
     def __enter__(self) -> "ChunkSpool":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
     def add(self, chunk: Chunk) -> None:
-        location = dataclasses.asdict(chunk.location)
-        self._file.write(json.dumps([chunk.text, location]) + "\n")
         self.count += 1
+        if self._file is None and self._held_chars + len(chunk.text) <= self._memory_chars:
+            self._held.append(chunk)
+            self._held_chars += len(chunk.text)
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed on exit)
+        # `vars`, not `dataclasses.asdict`: a Location holds no nested dataclass, and
+        # asdict's deep copy cost more than the JSON itself.
+        self._file.write(json.dumps([chunk.text, vars(chunk.location)]) + "\n")
 
-    def batches(self, size: int) -> Iterator[list[Chunk]]:
+    def _spilled(self) -> Iterator[Chunk]:
+        if self._file is None:
+            return
         self._file.seek(0)
-        batch: list[Chunk] = []
         for line in self._file:
             text, location = json.loads(line)
             if location["path"] is not None:
                 location["path"] = tuple(location["path"])
-            batch.append(Chunk(text, Location(**location)))
+            yield Chunk(text, Location(**location))
+
+    def batches(self, size: int) -> Iterator[list[Chunk]]:
+        batch: list[Chunk] = []
+        for chunk in itertools.chain(self._held, self._spilled()):
+            batch.append(chunk)
             if len(batch) == size:
                 yield batch
                 batch = []

@@ -42,3 +42,18 @@ def test_the_spool_gives_back_what_it_was_given_in_batches():
         batches = list(spool.batches(2))
     assert [len(batch) for batch in batches] == [2, 2, 1]
     assert [chunk for batch in batches for chunk in batch] == chunks
+
+
+def test_the_spool_spills_to_its_file_past_its_memory_bound_and_keeps_the_order():
+    chunks = [
+        Chunk(f"text {n} " * 10, Location(path=("a", n), heading="H > I", page=n)) for n in range(9)
+    ]
+    with ChunkSpool(memory_chars=200) as spool:
+        for chunk in chunks:
+            spool.add(chunk)
+        held = len(spool._held)
+        batches = list(spool.batches(4))
+    assert 0 < held < len(chunks)  # some in memory, the rest written out
+    assert spool.count == 9
+    assert [len(batch) for batch in batches] == [4, 4, 1]
+    assert [chunk for batch in batches for chunk in batch] == chunks
