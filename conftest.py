@@ -22,6 +22,17 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
+def vectors_in_process(monkeypatch) -> None:
+    """Vectors searched by this process's own index whatever the database: the tests
+    of that index run on the pgvector pass too (where PostgreSQL would search)."""
+    from django.db import connection
+
+    from memories import pg_vectors
+
+    monkeypatch.setitem(pg_vectors._decided, connection.alias, False)
+
+
+@pytest.fixture
 def user(db) -> User:
     return User.objects.create_user("viewer", password="pw-viewer-123")
 

@@ -18,7 +18,17 @@ is that query's answer time (lexical while the index loads; the slowest of
 `--cold-runs` processes), `warm-up s` how long loading the model and every
 vector took (the median), `ready ms` a first query once it is done.
 
+`floor p95` is what no retrieval can beat on the same vectors: embedding the query
+plus an exact numpy scan of every vector (the p95 of their sum, per query), and
+`x floor` the retrieval's p95 over it.
+
+`--pgserver` runs the same on a private PostgreSQL 16 with pgvector (the `pgserver`
+wheel, started in a temporary folder and removed afterwards), where PostgreSQL's
+HNSW index does the vector search (`memories.pg_vectors`) and no process loads the
+vectors; `vector p50` is then that search.
+
     .venv/bin/python bench/bench_retrieval.py [--sizes 1000,10000,100000] [--queries 200]
+    .venv/bin/python bench/bench_retrieval.py --pgserver --sizes 100000
 """
 
 import argparse
@@ -35,6 +45,11 @@ from pathlib import Path
 
 from benchenv import ROOT, django_setup
 
+if "--pgserver" in sys.argv and "DATABASE_URL" not in os.environ:
+    # Again, inside a private PostgreSQL with pgvector that is removed afterwards.
+    wrapper = ROOT / "scripts" / "with_pgserver.py"
+    sys.exit(subprocess.call([sys.executable, str(wrapper), sys.executable, *sys.argv]))
+
 django_setup("retrieval")
 
 import numpy as np  # noqa: E402
@@ -44,11 +59,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from memories import selectors  # noqa: E402
-from memories.embeddings import embedder_get, vector_index_for, vector_to_bytes  # noqa: E402
+from memories.embeddings import embedder_get, vector_index_for  # noqa: E402
 from memories.models import Memory, MemoryEmbedding  # noqa: E402
+from memories.pg_vectors import pgvector_in_use  # noqa: E402
 from memories.search_index import STOPWORDS, lexical_search  # noqa: E402
 from memories.selectors import memories_for_prompt, memories_visible_to  # noqa: E402
-from memories.services import memories_create_bulk  # noqa: E402
+from memories.services import memories_create_bulk, memory_embeddings_store  # noqa: E402
 
 VERBS = [
     "loves", "plays", "collects", "hates", "streams", "paints", "studies", "cooks",
@@ -148,12 +164,8 @@ def seed(count: int, start: int, users: list[User], model: str, vocabulary: Voca
         vectors = vocabulary.vectors[[m.pk % len(vocabulary.vectors) for m in created]]
         vectors = vectors + 0.02 * noise
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        MemoryEmbedding.objects.bulk_create(
-            [
-                MemoryEmbedding(memory=memory, model=model, vector=vector_to_bytes(vector))
-                for memory, vector in zip(created, vectors, strict=True)
-            ],
-            batch_size=5000,
+        memory_embeddings_store(
+            memory_ids=[memory.pk for memory in created], vectors=vectors, model=model
         )
 
 
@@ -185,12 +197,25 @@ def measure(queries: list[str], user: User) -> dict[str, list[float]]:
     times["cpu"] = [(time.process_time() - cpu_started) * 1000 / len(queries)]
     index = vector_index_for(embedder.name)
     assert index is not None
-    for query in queries[:50]:
-        times["embed"].append(timed(lambda q=query: embedder.embed([q])))
-        times["lexical"].append(timed(lambda q=query: lexical_search(visible, q, limit=32)))
+    stored = MemoryEmbedding.objects.filter(model=embedder.name).values_list("vector", flat=True)
+    matrix = np.stack([np.frombuffer(bytes(raw), dtype="<f4") for raw in stored])
+    times["floor"] = []
+    for i, query in enumerate(queries):
+        selectors._query_vectors.clear()
+        embedded = timed(lambda q=query: embedder.embed([q]))
         vector = embedder.embed([query])[0]
-        times["vector"].append(timed(lambda v=vector: index.nearest(v, k=64)))
+        times["floor"].append(embedded + timed(lambda v=vector: exact_top(matrix, v, 64)))
+        if i < 50:
+            times["embed"].append(embedded)
+            times["lexical"].append(timed(lambda q=query: lexical_search(visible, q, limit=32)))
+            times["vector"].append(timed(lambda v=vector: index.nearest(v, k=64)))
     return times
+
+
+def exact_top(matrix: np.ndarray, vector: np.ndarray, k: int) -> np.ndarray:
+    """The floor's scan: every vector compared, the best `k` kept."""
+    scores = matrix @ vector
+    return np.argpartition(-scores, k - 1)[:k]
 
 
 def cold_start(queries: list[str]) -> dict[str, float]:
@@ -218,6 +243,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument(
+        "--pgserver", action="store_true", help="on a private PostgreSQL with pgvector"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -228,12 +256,15 @@ def main() -> None:
     rng = random.Random(7)
     vocabulary = Vocabulary(rng)
     vocabulary.vectors = embedder.embed([memory_text(vocabulary, rng) for _ in range(2000)])
+    searched_by = "PostgreSQL (pgvector HNSW)" if pgvector_in_use() else "numpy, in process"
     print(
-        f"database: {connection.vendor}; embedder: {embedder.name}; cores: {os.cpu_count()}; "
+        f"database: {connection.vendor}; vectors searched by: {searched_by}; "
+        f"embedder: {embedder.name}; cores: {os.cpu_count()}; "
         f"load average: {os.getloadavg()[0]:.1f}"
     )
     print(f"{'memories':>9} {'seed s':>7} {'p50 ms':>7} {'p95 ms':>7} {'mean ms':>8} "
           f"{'CPU ms':>7} {'embed p50':>9} {'FTS p50':>8} {'vector p50':>10} "
+          f"{'floor p95':>9} {'x floor':>7} "
           f"{'cold ms':>8} {'warm-up s':>9} {'ready ms':>8}")  # fmt: skip
     have = 0
     previous_p95 = None
@@ -247,6 +278,7 @@ def main() -> None:
         measure(queries[:20], users[0])  # warm up: vector index load, caches
         times = measure(queries[20:], users[0])
         p95 = percentile(times["total"], 0.95)
+        floor = percentile(times["floor"], 0.95)
         growth = f"  (p95 x{p95 / previous_p95:.2f})" if previous_p95 else ""
         previous_p95 = p95
         print(
@@ -254,6 +286,7 @@ def main() -> None:
             f"{statistics.mean(times['total']):>8.2f} {times['cpu'][0]:>7.2f} "
             f"{percentile(times['embed'], 0.5):>9.2f} "
             f"{percentile(times['lexical'], 0.5):>8.2f} {percentile(times['vector'], 0.5):>10.2f} "
+            f"{floor:>9.2f} {p95 / floor:>7.2f} "
             f"{cold['first']:>8.1f} {cold['warm_up']:>9.2f} {cold['ready']:>8.1f}"
             f"{'' if cold['lexical'] else ' (loaded before the first answer)'}{growth}"
         )

@@ -1,13 +1,19 @@
 """Retrieval quality on LoCoMo: recall@5 and recall@10 of Luma's own memory retrieval.
 
 Each conversation's turns go in as memories through `memories_create_bulk`
-(embeddings computed as the task worker would), one conversation per subject;
-each question is asked through `memory_rank`, the ranking prompts use, against
-its own conversation only. recall@k is the share of a question's evidence turns
-in the top k, averaged over questions (LoCoMo's Table 3). The data and the
-numbers to beat are described in ../shared/bench/locomo/README.md.
+(embeddings computed as the task worker would), one conversation per subject,
+each turn written at its session's date and time (as a memory is written when it
+is said); each question is asked through `memory_rank` as prompts ask it (with the
+context of each match: `with_context`; `--search` asks as the search API does,
+matches only), against its own conversation only. recall@k is the share of a
+question's evidence turns in the top k, averaged over questions (LoCoMo's Table 3).
+The data and the numbers to beat are described in ../shared/bench/locomo/README.md.
 
     .venv/bin/python bench/locomo.py ../shared/bench/locomo/locomo_dev.json
+    .venv/bin/python bench/locomo.py PATH --conversations conv-43,conv-44
+
+`--conversations` measures those conversations only (to tune on some and check on
+the others).
 """
 
 import argparse
@@ -16,6 +22,7 @@ import re
 import statistics
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,7 @@ from benchenv import django_setup
 django_setup("locomo")
 
 from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from memories.models import Memory  # noqa: E402
 from memories.selectors import memory_rank  # noqa: E402
@@ -40,11 +48,19 @@ def turn_text(turn: dict[str, Any], date: str) -> str:
     return text
 
 
+def session_time(text: str) -> datetime:
+    """`1:56 pm on 8 May, 2023` in the current time zone."""
+    naive = datetime.strptime(text, "%I:%M %p on %d %B, %Y")
+    return timezone.make_aware(naive, timezone.get_current_timezone())
+
+
 def ingest(sample: dict[str, Any]) -> dict[str, int]:
-    """Store a conversation's turns; returns memory id by normalised dia_id."""
+    """Store a conversation's turns, each written at its session's time; returns
+    memory id by normalised dia_id."""
     conversation = sample["conversation"]
     memories: list[Memory] = []
     dia_ids: list[str] = []
+    written: list[str] = []
     sessions = sorted(
         (key for key in conversation if re.fullmatch(r"session_\d+", key)),
         key=lambda key: int(key.split("_")[1]),
@@ -61,7 +77,12 @@ def ingest(sample: dict[str, Any]) -> dict[str, int]:
                 )
             )
             dia_ids.append(normalised(turn["dia_id"])[0])
+            written.append(date)
     created = memories_create_bulk(memories=memories)
+    for date in set(written):
+        when = session_time(date)
+        same = [memory.pk for memory, at in zip(created, written, strict=True) if at == date]
+        Memory.objects.filter(pk__in=same).update(created_at=when, updated_at=when)
     return {dia_id: memory.pk for dia_id, memory in zip(dia_ids, created, strict=True)}
 
 
@@ -73,8 +94,15 @@ def normalised(evidence: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
+    parser.add_argument("--conversations", help="sample ids, comma separated (default: all)")
+    parser.add_argument(
+        "--search", action="store_true", help="rank as the search API does (matches only)"
+    )
     args = parser.parse_args()
     samples = json.loads(args.path.read_text())
+    if args.conversations:
+        chosen = set(args.conversations.split(","))
+        samples = [sample for sample in samples if sample["sample_id"] in chosen]
     call_command("migrate", verbosity=0)
 
     recalls: dict[str, dict[int, list[float]]] = defaultdict(lambda: {5: [], 10: []})
@@ -92,7 +120,13 @@ def main() -> None:
                 skipped += 1
                 continue
             began = time.perf_counter()
-            ranked = memory_rank(queryset=own, query=qa["question"], pool=30, limit=10)
+            ranked = memory_rank(
+                queryset=own,
+                query=qa["question"],
+                pool=30,
+                limit=10,
+                with_context=not args.search,
+            )
             times.append((time.perf_counter() - began) * 1000)
             found = [memory_dia[item.memory.pk] for item in ranked]
             category = CATEGORIES.get(qa["category"], str(qa["category"]))

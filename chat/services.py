@@ -126,7 +126,7 @@ def conversation_for_discord_channel(*, channel_id: str, title: str = "") -> Con
 def _system_prompt(row: RuntimeSettings, speaker: Speaker, memories: list[Memory]) -> str:
     parts = [row.persona_prompt.strip(), f"You are talking with {speaker.display_name}."]
     if memories:
-        lines = "\n".join(f"- {memory.content}" for memory in memories)
+        lines = "\n".join(f"- {memory.prompt_text}" for memory in memories)
         parts.append(f"Things you remember:\n{lines}")
     return "\n\n".join(parts)
 

@@ -6,6 +6,11 @@ answer is read tolerantly (`suggestions_parse`): every usable fact is kept, what
 cannot be understood is dropped item by item, and each run's counts go to a
 `memories.SuggestionRun` that moderators see on the suggestion panels and in the
 admin. Whether each candidate is new is decided by `memories.dedupe`.
+
+The streamer's rules for what is worth remembering (`RuntimeSettings.memory_rules`)
+end the model's instructions; what it proposes anyway is screened before anything
+is stored: a fact holding a secret, personal data or a blocklist word
+(`memories.privacy`) is withheld, never proposed, and counted by category only.
 """
 
 import json
@@ -30,8 +35,11 @@ from pydantic import (
 
 from chat.models import Message, Role
 from luma.services import runtime_settings_get
+from memories.changes import Surface, memory_changes_by
 from memories.dedupe import memory_relation
 from memories.models import IMPORTANCE_DEFAULT, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, MemorySource
+from memories.privacy import Blocklist, privacy_categories
+from memories.review import suggestion_auto_approve
 from memories.selectors import memories_visible_to, memory_rank
 from memories.services import memory_create, suggestion_run_record
 from memories.subjects import Subject
@@ -44,14 +52,19 @@ logger = logging.getLogger(__name__)
 
 SUGGESTION_PROMPT = """You pick facts worth remembering long-term from a chat exchange.
 Answer with JSON only, exactly this shape:
-{"memories": [{"content": "...", "importance": 1-10, "tags": ["..."], "about": "speaker"}]}
+{"memories": [{"content": "...", "importance": 1-10, "tags": ["..."], "about": "speaker",
+  "confidence": 0-1}]}
 - content: one short self-contained fact in the third person, naming who it is about.
 - importance: 1-3 trivia, 4-6 useful context, 7-8 important, 9-10 core identity.
 - about: "speaker" for a fact about the person talking, "everyone" for a general fact.
 - updates: only when the fact changes one of the known facts listed below, that fact's id.
+- confidence: how sure you are that the fact is true and lasting, from 0 to 1.
 - Only lasting facts (preferences, plans, names, relationships), not small talk, and
   nothing the known facts already say.
+- Never a secret or personal data: no password, key or token, email address, phone
+  number, home address, or card or account number.
 - If nothing is worth remembering, answer {"memories": []}."""
+RULES_HEADING = "The streamer's rules for what to remember (they come before the rules above):"
 
 MAX_CANDIDATES, MAX_TAGS, MAX_TAG_CHARS = 20, 10, 50
 _EVERYONE = frozenset({"everyone", "everybody", "all", "global", "general", "community"})
@@ -121,6 +134,32 @@ def _updates(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
+_CONFIDENCE_WORDS = {"low": 0.2, "medium": 0.5, "moderate": 0.5, "high": 0.8}
+
+
+def _confidence(value: Any) -> float | None:
+    """A confidence from 0 to 1 from 0.85, "0.85", "85%", 85 or "8.5/10" (a number
+    over 1 is read as a percentage), or "low", "medium", "high"; None for anything
+    else, which never lets a suggestion be approved automatically."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _CONFIDENCE_WORDS:
+            return _CONFIDENCE_WORDS[text]
+        percent = text.endswith("%")
+        match = _NUMBER.match(text.rstrip("%").strip())
+        if match is None:
+            return None
+        number = float(match[1])
+        if match[2] is not None:
+            number = number / float(match[2]) if float(match[2]) else -1.0
+        value = number / 100 if percent else number
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    if 1 < value <= 100:
+        value = value / 100
+    return float(value) if 0 <= value <= 1 else None
+
+
 _PLACEHOLDERS = {"none", "null", "n/a", "nothing", "no memories", "no facts"}
 
 
@@ -148,6 +187,7 @@ class SuggestedMemory(BaseModel):
     tags: Annotated[list[str], BeforeValidator(_tags)] = Field(default_factory=list)
     about: Annotated[Literal["speaker", "everyone"], BeforeValidator(_about)] = "speaker"
     updates: Annotated[int | None, BeforeValidator(_updates)] = None
+    confidence: Annotated[float | None, BeforeValidator(_confidence)] = None
 
 
 @dataclass(frozen=True)
@@ -293,8 +333,16 @@ def _known_for_prompt(question: Message | None, text: str) -> list[Memory]:
     return [item.memory for item in memory_rank(queryset=visible, query=text, pool=10, limit=10)]
 
 
+def suggestion_prompt(rules: str) -> str:
+    """`SUGGESTION_PROMPT`, followed by the streamer's rules (one a line; list marks
+    and blank lines are tidied) when there are any."""
+    lines = [line.strip().lstrip("-•*").strip() for line in rules.splitlines()]
+    listed = "\n".join(f"- {line}" for line in lines if line)
+    return f"{SUGGESTION_PROMPT}\n\n{RULES_HEADING}\n{listed}" if listed else SUGGESTION_PROMPT
+
+
 def _exchange_messages(
-    question: Message | None, reply: Message, known: list[Memory]
+    question: Message | None, reply: Message, known: list[Memory], rules: str = ""
 ) -> list[ChatMessage]:
     speaker = question.author_name if question is not None else "someone"
     said = question.content if question is not None else ""
@@ -303,7 +351,7 @@ def _exchange_messages(
         facts = "\n".join(f"- id {memory.pk}: {memory.content}" for memory in known)
         exchange += f"\n\nKnown facts:\n{facts}"
     return [
-        {"role": "system", "content": SUGGESTION_PROMPT},
+        {"role": "system", "content": suggestion_prompt(rules)},
         {"role": "user", "content": exchange},
     ]
 
@@ -317,64 +365,116 @@ def _subject_of(question: Message | None, candidate: SuggestedMemory) -> tuple[S
     return Subject(discord_id=question.author_discord_id), question.author_name
 
 
-def memory_suggestions_from_reply(*, reply_message_id: int) -> list[Memory]:
-    """Ask the model for memories from the exchange ending in this reply; store them
-    pending, and record what became of the answer. Returns the suggestions created."""
+Outcome = Literal["kept", "decided", "duplicate", "unimportant", "withheld"]
+
+
+@dataclass(frozen=True)
+class CandidateOutcome:
+    """What became of one fact the model proposed: `kept` (stored as a pending
+    suggestion, `memory`), `decided` (a person already rejected it or approved it in
+    other words), `duplicate` (an approved or pending fact says it), `unimportant`
+    (below the importance threshold) or `withheld` (it holds `category`, one of
+    `memories.privacy.CATEGORY_LABELS`)."""
+
+    candidate: SuggestedMemory
+    outcome: Outcome
+    memory: Memory | None = None
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class SuggestionReport:
+    """One exchange's suggestions: each understood fact's outcome, and why each part
+    of the answer that could not be understood was dropped."""
+
+    items: list[CandidateOutcome]
+    dropped: list[str]
+
+    @property
+    def created(self) -> list[Memory]:
+        return [item.memory for item in self.items if item.memory is not None]
+
+
+def memory_suggestions_report(*, reply_message_id: int) -> SuggestionReport | None:
+    """Ask the model for memories from the exchange ending in this reply, with the
+    streamer's rules; withhold what holds a secret, personal data or a blocklist word,
+    store the rest pending (unless known, decided or unimportant), and record the run.
+    None when the reply does not exist or the provider failed (logged)."""
     reply = Message.objects.select_related("conversation").filter(pk=reply_message_id).first()
     if reply is None:
-        return []
+        return None
     row = runtime_settings_get()
     question = _question_of(reply)
     known = _known_for_prompt(question, f"{question.content if question else ''} {reply.content}")
-    messages = _exchange_messages(question, reply, known)
+    messages = _exchange_messages(question, reply, known, row.memory_rules)
     try:
         answer = provider_build(row).complete(messages, chat_options_from(row, json_mode=True))
     except ProviderError as error:
         logger.warning("No memory suggestions for message %s: %s", reply.pk, error.message)
-        return []
+        return None
     parsed = suggestions_parse(answer.text)
-    outcomes: Counter[str] = Counter()
-    created: list[Memory] = []
-    for candidate in parsed.memories:
-        outcome, suggestion = _suggestion_store(
-            candidate, question, row.memory_suggestion_threshold, {m.pk: m for m in known}
-        )
-        outcomes[outcome] += 1
-        created += [suggestion] if suggestion is not None else []
-    _run_record(reply, parsed, outcomes, answer.text)
-    return created
+    blocklist = Blocklist.from_text(row.memory_blocklist)
+    shown = {memory.pk: memory for memory in known}
+    items = [
+        _candidate_outcome(candidate, question, row.memory_suggestion_threshold, shown, blocklist)
+        for candidate in parsed.memories
+    ]
+    report = SuggestionReport(items, parsed.dropped)
+    _run_record(reply, report, answer.text, blocklist)
+    return report
 
 
-def _run_record(
-    reply: Message, parsed: ParsedSuggestions, outcomes: Counter[str], text: str
-) -> None:
-    if parsed.dropped:
+def memory_suggestions_from_reply(*, reply_message_id: int) -> list[Memory]:
+    """`memory_suggestions_report`'s new pending suggestions (none when it failed)."""
+    report = memory_suggestions_report(reply_message_id=reply_message_id)
+    return report.created if report is not None else []
+
+
+def _run_record(reply: Message, report: SuggestionReport, text: str, blocklist: Blocklist) -> None:
+    if report.dropped:
         logger.warning(
             "Dropped %d part(s) of the memory suggestions for message %s: %s",
-            len(parsed.dropped),
+            len(report.dropped),
             reply.pk,
-            "; ".join(parsed.dropped),
+            "; ".join(report.dropped),
         )
+    outcomes = Counter(item.outcome for item in report.items)
+    withheld = Counter(item.category for item in report.items if item.outcome == "withheld")
     suggestion_run_record(
         reply_message_id=reply.pk,
         kept=outcomes["kept"],
         decided=outcomes["decided"],
-        skipped=outcomes["skipped"],
-        problems=parsed.dropped,
+        skipped=outcomes["duplicate"] + outcomes["unimportant"],
+        withheld=withheld,
+        problems=report.dropped,
         answer=text,
+        blocklist=blocklist,
     )
 
 
-Outcome = Literal["kept", "decided", "skipped"]
+def _withheld_because(candidate: SuggestedMemory, blocklist: Blocklist) -> str:
+    """The first category of secret or personal data in the candidate's text or tags
+    ("" for none)."""
+    found = privacy_categories("\n".join([candidate.content, *candidate.tags]), blocklist=blocklist)
+    return found[0] if found else ""
 
 
-def _suggestion_store(
-    candidate: SuggestedMemory, question: Message | None, threshold: int, known: dict[int, Memory]
-) -> tuple[Outcome, Memory | None]:
-    """Store one candidate unless it is below the threshold or already known or
-    pending ("skipped"), or a person already decided on its wording ("decided")."""
+def _candidate_outcome(
+    candidate: SuggestedMemory,
+    question: Message | None,
+    threshold: int,
+    known: dict[int, Memory],
+    blocklist: Blocklist,
+) -> CandidateOutcome:
+    """Withhold the candidate, or store it unless it is unimportant, already known or
+    pending, or a person already decided on its wording. The privacy screen comes
+    first, so that a secret is counted as withheld whatever its importance."""
+    category = _withheld_because(candidate, blocklist)
+    if category:
+        logger.info("A suggestion was withheld: it holds a %s.", category)
+        return CandidateOutcome(candidate, "withheld", category=category)
     if candidate.importance < threshold:
-        return "skipped", None
+        return CandidateOutcome(candidate, "unimportant")
     subject, name = _subject_of(question, candidate)
     relation, existing = memory_relation(content=candidate.content, subject=subject)
     if relation == "new" and candidate.updates in known:
@@ -383,20 +483,41 @@ def _suggestion_store(
     if relation in ("duplicate", "decided"):
         seen = existing.pk if existing else None
         logger.info("Suggestion %r: %s of memory %s; skipped.", candidate.content, relation, seen)
-        return ("decided" if relation == "decided" else "skipped"), None
+        return CandidateOutcome(candidate, relation)
+    return CandidateOutcome(
+        candidate, "kept", _suggestion_store(candidate, question, subject, name, existing, relation)
+    )
+
+
+def _suggestion_store(
+    candidate: SuggestedMemory,
+    question: Message | None,
+    subject: Subject,
+    name: str,
+    existing: Memory | None,
+    relation: str,
+) -> Memory:
+    """Store the candidate as a pending suggestion about `subject`: an update of
+    `existing` when `relation` is "update". Approved at once when the owner's
+    auto-approval applies to it (`memories.review.auto_approval_applies`)."""
     about: dict[str, Any] = {
         "subject_user": question.author_user if subject.user_id is not None else None,
         "subject_discord_id": subject.discord_id,
         "subject_name": name,
     }
-    return "kept", memory_create(
-        content=candidate.content,
-        source=MemorySource.AI_SUGGESTED,
-        importance=candidate.importance,
-        tags=candidate.tags,
-        updates=existing if relation == "update" else None,
-        **about,
-    )
+    with memory_changes_by(surface=Surface.AI):
+        memory = memory_create(
+            content=candidate.content,
+            source=MemorySource.AI_SUGGESTED,
+            importance=candidate.importance,
+            tags=candidate.tags,
+            updates=existing if relation == "update" else None,
+            confidence=candidate.confidence,
+            **about,
+        )
+        source = question.channel if question is not None else ""
+        suggestion_auto_approve(memory=memory, source=source, settings=runtime_settings_get())
+        return memory
 
 
 def memory_suggestions_request(*, reply: Message) -> bool:

@@ -76,6 +76,9 @@ SERVICE_ERRORS: dict[str, set[int]] = {
     "GET /memory/search": {400},  # an unknown `subject`
     "POST /memory/suggest": {404, 409},  # the suggestion `id`; reviewed already
     "POST /memory/{memory_id}/reject": {409},
+    # ids not yours to review; decided already (memories.review)
+    "POST /memory/suggestions/review": {404, 409},
+    "POST /memory/suggestions/undo": {404, 409},
     "POST /documents": {409, 413, 415, 429},  # see documents.errors; LUMA_UPLOAD_RATE
 }
 

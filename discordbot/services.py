@@ -2,8 +2,11 @@
 through `database_sync_to_async` (the bot's async code never touches the ORM).
 """
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -12,6 +15,7 @@ from django.db import transaction
 from discordbot.models import BotSettings, PostedSuggestion
 from luma.errors import NotFound, PermissionDenied
 from luma.services import runtime_settings_get
+from memories.changes import Surface, memory_changes_by
 from memories.models import Memory, MemorySource, MemoryStatus
 from memories.selectors import MemoryFilters, memories_visible_to, memory_search
 from memories.services import memory_approve, memory_create, memory_delete, memory_reject
@@ -32,6 +36,21 @@ class DiscordMember:
     @property
     def discord_id(self) -> str:
         return str(self.id)
+
+
+Action = TypeVar("Action", bound=Callable[..., Any])
+
+
+def _recorded_as_member(action: Action) -> Action:
+    """The memory history records the action's changes as the Discord member's."""
+
+    @functools.wraps(action)
+    def wrapped(*, member: DiscordMember, **kwargs: Any) -> Any:
+        actor = f"{member.name} (Discord {member.discord_id})"
+        with memory_changes_by(surface=Surface.DISCORD, actor=actor):
+            return action(member=member, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def bot_settings_get() -> BotSettings:
@@ -65,6 +84,7 @@ def member_is_moderator(*, member: DiscordMember) -> bool:
     return bot_settings_get().is_moderator(user_id=member.id, role_ids=member.role_ids)
 
 
+@_recorded_as_member
 def discord_memory_remember(
     *, member: DiscordMember, content: str, about_everyone: bool = False
 ) -> Memory:
@@ -93,6 +113,7 @@ def discord_memories_list(*, member: DiscordMember, query: str = "") -> list[Mem
     return [item.memory for item in found]
 
 
+@_recorded_as_member
 def discord_memory_forget(*, member: DiscordMember, memory_id: int) -> Memory:
     """Delete one of the caller's memories; anyone else's looks as if it did not exist."""
     memory = Memory.objects.filter(pk=memory_id, subject_discord_id=member.discord_id).first()
@@ -125,6 +146,7 @@ def suggestion_mark_posted(*, memory_id: int, channel_id: str, message_id: str) 
     )
 
 
+@_recorded_as_member
 @transaction.atomic
 def suggestion_review(*, member: DiscordMember, memory_id: int, approve: bool) -> Memory:
     """Approve or reject a suggestion from its Discord buttons (moderators only).

@@ -35,6 +35,7 @@ from luma.errors import LumaError, NotFound
 from luma.roles import Role, role_of, role_require
 from luma.services import runtime_settings_get
 from memories import services as memory_services
+from memories.changes import Surface, memory_changes_by
 from memories.models import (
     IMPORTANCE_DEFAULT,
     IMPORTANCE_MAX,
@@ -259,22 +260,24 @@ def _memory_content(document: Document, chunk: Chunk) -> str:
 
 def _memories_create(document: Document, chunks: list[Chunk], *, embed: bool) -> list[Memory]:
     """One approved memory per chunk, about everyone or (a viewer's upload) about its
-    uploader, in a few queries (embedded later, in a task)."""
-    return memory_services.memories_create_bulk(
-        memories=[
-            Memory(
-                content=_memory_content(document, chunk),
-                source=MemorySource.DOCUMENT,
-                status=MemoryStatus.APPROVED,
-                importance=document.importance,
-                tags=["document"],
-                created_by=document.uploaded_by,
-                subject_user=document.subject_user,
-            )
-            for chunk in chunks
-        ],
-        embed=embed,
-    )
+    uploader, in a few queries (embedded later, in a task); recorded as the uploader's
+    import."""
+    with memory_changes_by(surface=Surface.IMPORT, user=document.uploaded_by):
+        return memory_services.memories_create_bulk(
+            memories=[
+                Memory(
+                    content=_memory_content(document, chunk),
+                    source=MemorySource.DOCUMENT,
+                    status=MemoryStatus.APPROVED,
+                    importance=document.importance,
+                    tags=["document"],
+                    created_by=document.uploaded_by,
+                    subject_user=document.subject_user,
+                )
+                for chunk in chunks
+            ],
+            embed=embed,
+        )
 
 
 # The DocumentChunk columns `_chunk_rows_insert` writes, in its values' order.

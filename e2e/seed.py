@@ -9,6 +9,7 @@ code the app itself uses.
 import json
 import os
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import django
@@ -23,7 +24,8 @@ from luma.services import (  # noqa: E402
     runtime_settings_get,
     runtime_settings_update,
 )
-from memories.models import Memory, MemorySource  # noqa: E402
+from memories.models import Memory, MemorySource, MemoryStatus  # noqa: E402
+from memories.review import suggestion_auto_approve  # noqa: E402
 from memories.services import memory_create  # noqa: E402
 
 
@@ -63,7 +65,29 @@ def memory_get(memory_id: int) -> dict[str, Any]:
     return {"exists": True, "status": found.status, "content": found.content}
 
 
+def suggestions_clear() -> dict[str, Any]:
+    """Reject every pending suggestion, so a test starts with an empty queue."""
+    pending = Memory.objects.filter(status=MemoryStatus.PENDING)
+    return {"rejected": pending.update(status=MemoryStatus.REJECTED)}
+
+
+def auto_approved(**fields: Any) -> dict[str, Any]:
+    """A suggestion approved on arrival by auto-approval (from the web chat)."""
+    created = suggestion(**fields)
+    rules = SimpleNamespace(
+        auto_approve_enabled=True,
+        auto_approve_sources=["web"],
+        auto_approve_min_importance=1,
+        auto_approve_min_confidence=0.0,
+    )
+    memory = Memory.objects.get(pk=created["id"])
+    suggestion_auto_approve(memory=memory, source="web", settings=rules)
+    return {"id": memory.pk, "status": memory.status}
+
+
 COMMANDS = {
+    "suggestions_clear": suggestions_clear,
+    "auto_approved": auto_approved,
     "user": user,
     "settings": settings,
     "memory": memory,

@@ -3,8 +3,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from luma.forms import EndpointFieldsMixin
-from luma.models import ApiToken, RuntimeSettings
+from luma.models import ApiToken, AutoApprovalSource, RuntimeSettings
 from luma.services import InvalidSettings, runtime_settings_key_check
+
+# Auto-approval's bars keep their values when a form leaves them out.
+KEPT_WHEN_LEFT_OUT = ("auto_approve_min_importance", "auto_approve_min_confidence")
 
 
 class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
@@ -16,6 +19,9 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
         help_text="Leave empty to keep the current key. Tick 'clear' to remove it.",
     )
     clear_deepseek_api_key = forms.BooleanField(required=False, label="Clear the DeepSeek key")
+    auto_approve_sources = forms.MultipleChoiceField(
+        required=False, choices=AutoApprovalSource.choices, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = RuntimeSettings
@@ -27,8 +33,16 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
             return ""
         return entered or (self.instance.deepseek_api_key if self.instance.pk else "")
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for name in KEPT_WHEN_LEFT_OUT:
+            self.fields[name].required = False
+
     def clean(self) -> dict:
         cleaned = super().clean()
+        for name in KEPT_WHEN_LEFT_OUT:
+            if cleaned.get(name) is None:
+                cleaned[name] = getattr(self.instance, name)
         typed = self.instance.deepseek_api_key_entered(self.data.get("deepseek_api_key") or None)
         changes = {
             "deepseek_base_url": cleaned.get("deepseek_base_url"),
@@ -73,6 +87,19 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
                     "memory_context_limit",
                     "memory_suggestion_threshold",
                     "memory_suggestions_enabled",
+                    "memory_rules",
+                    "memory_blocklist",
+                ]
+            },
+        ),
+        (
+            "Auto-approval",
+            {
+                "fields": [
+                    "auto_approve_enabled",
+                    "auto_approve_sources",
+                    "auto_approve_min_importance",
+                    "auto_approve_min_confidence",
                 ]
             },
         ),

@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 
 from luma.endpoints import base_url_normalise, ollama_endpoint_normalise
-from luma.models import RuntimeSettings
+from luma.models import AutoApprovalSource, RuntimeSettings
 
 
 class EndpointFieldsMixin:
@@ -33,6 +33,13 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
         help_text="Leave empty to keep the stored key.",
     )
     clear_deepseek_api_key = forms.BooleanField(required=False, label="Remove the stored key")
+    auto_approve_sources = forms.MultipleChoiceField(
+        required=False,
+        choices=AutoApprovalSource.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="From conversations in",
+        help_text=RuntimeSettings._meta.get_field("auto_approve_sources").help_text,
+    )
 
     class Meta:
         model = RuntimeSettings
@@ -50,9 +57,18 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
             "memory_context_limit",
             "memory_suggestion_threshold",
             "memory_suggestions_enabled",
+            "memory_rules",
+            "memory_blocklist",
             "viewer_uploads_enabled",
+            "auto_approve_enabled",
+            "auto_approve_sources",
+            "auto_approve_min_importance",
+            "auto_approve_min_confidence",
         ]
         labels = {
+            "auto_approve_enabled": "Approve some suggestions automatically",
+            "auto_approve_min_importance": "Importance at least",
+            "auto_approve_min_confidence": "Model's confidence at least",
             "deepseek_base_url": "Base URL",
             "deepseek_model": "Model",
             "ollama_endpoint": "Endpoint",
@@ -60,6 +76,8 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
             "ollama_embedding_model": "Embedding model",
             "max_tokens": "Max tokens per reply",
             "memory_suggestions_enabled": "Let the AI suggest memories",
+            "memory_rules": "What is worth remembering",
+            "memory_blocklist": "Never remember (blocklist)",
             "viewer_uploads_enabled": "Let viewers upload documents",
             "fallback_provider": "When it is down or times out, answer with",
         }
@@ -67,7 +85,20 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
             "provider": forms.RadioSelect,
             "ollama_model": forms.Select(choices=[]),
             "persona_prompt": forms.Textarea(attrs={"rows": 6}),
+            "memory_rules": forms.Textarea(
+                attrs={
+                    "rows": 4,
+                    "placeholder": "Never remember anything about other viewers' "
+                    "real-life location.",
+                }
+            ),
+            "memory_blocklist": forms.Textarea(
+                attrs={"rows": 4, "placeholder": "one word or phrase a line", "spellcheck": "false"}
+            ),
             "temperature": forms.NumberInput(attrs={"step": "0.05", "min": "0", "max": "2"}),
+            "auto_approve_min_confidence": forms.NumberInput(
+                attrs={"step": "0.05", "min": "0", "max": "1"}
+            ),
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -75,6 +106,9 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
         # The dropdown is filled live from the server's models; keep the current one listed.
         current = self["ollama_model"].value() or ""
         self.fields["ollama_model"].widget.choices = [(current, current)] if current else []
+        # Left out, the bars keep their values (None changes nothing in `changes`).
+        for name in ("auto_approve_min_importance", "auto_approve_min_confidence"):
+            self.fields[name].required = False
 
     def changes(self) -> dict[str, object]:
         """What to pass to `runtime_settings_update`: a key of None leaves the stored one."""

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.deconstruct import deconstructible
 
 
 def validate_http_url(value: str) -> None:
@@ -13,6 +14,53 @@ def validate_http_url(value: str) -> None:
     parsed = urlparse(value)
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         raise ValidationError("Enter an http:// or https:// address, e.g. http://localhost:11434.")
+
+
+MEMORY_RULES_MAX_LINES, MEMORY_RULE_MAX_CHARS = 30, 300
+MEMORY_BLOCKLIST_MAX_LINES, MEMORY_BLOCKLIST_ENTRY_MAX_CHARS = 500, 200
+
+
+@deconstructible
+class LinesValidator:
+    """Text holding one item a line: at most `max_lines` non-blank lines, none longer
+    than `max_chars` characters; `what` names the items in the error ("rules")."""
+
+    def __init__(self, *, max_lines: int, max_chars: int, what: str) -> None:
+        self.max_lines, self.max_chars, self.what = max_lines, max_chars, what
+
+    def __call__(self, value: str) -> None:
+        lines = [line.strip() for line in value.splitlines() if line.strip()]
+        if len(lines) > self.max_lines:
+            raise ValidationError(
+                f"At most {self.max_lines} {self.what}, one a line ({len(lines)} given)."
+            )
+        for number, line in enumerate(lines, start=1):
+            if len(line) > self.max_chars:
+                raise ValidationError(
+                    f"Line {number} of the {self.what} is {len(line)} characters long; "
+                    f"at most {self.max_chars}."
+                )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LinesValidator) and (
+            (self.max_lines, self.max_chars, self.what)
+            == (other.max_lines, other.max_chars, other.what)
+        )
+
+
+class AutoApprovalSource(models.TextChoices):
+    """Where a suggestion's conversation took place (the values of `chat.Channel`)."""
+
+    WEB = "web", "Web chat"
+    DISCORD = "discord", "Discord"
+
+
+def validate_auto_approval_sources(value: object) -> None:
+    """A list of `AutoApprovalSource` values."""
+    if not isinstance(value, list) or any(item not in AutoApprovalSource.values for item in value):
+        raise ValidationError(
+            f"Choose sources among {', '.join(AutoApprovalSource.values)} (a list)."
+        )
 
 
 class ProviderName(models.TextChoices):
@@ -74,6 +122,52 @@ class RuntimeSettings(models.Model):
     )
     memory_suggestions_enabled = models.BooleanField(
         default=False, help_text="Let the model suggest memories for a person to approve."
+    )
+    memory_rules = models.TextField(
+        blank=True,
+        validators=[
+            LinesValidator(
+                max_lines=MEMORY_RULES_MAX_LINES, max_chars=MEMORY_RULE_MAX_CHARS, what="rules"
+            )
+        ],
+        help_text='What is (or is not) worth remembering, one rule a line, e.g. "Never '
+        "remember anything about other viewers' real-life location.\" The AI is given "
+        "these rules each time it suggests memories.",
+    )
+    memory_blocklist = models.TextField(
+        blank=True,
+        validators=[
+            LinesValidator(
+                max_lines=MEMORY_BLOCKLIST_MAX_LINES,
+                max_chars=MEMORY_BLOCKLIST_ENTRY_MAX_CHARS,
+                what="blocklist entries",
+            )
+        ],
+        help_text="Words and phrases no suggested memory may contain, one a line (a real "
+        "name, a town, a school). A suggestion with one is withheld: never proposed. "
+        "Case, accents and full-width forms do not matter; Latin words match whole.",
+    )
+    auto_approve_enabled = models.BooleanField(
+        default=False,
+        help_text="Approve AI suggestions on arrival when they come from a chosen source and "
+        "reach both bars below; they are marked auto-approved and listed for a later look.",
+    )
+    auto_approve_sources = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_auto_approval_sources],
+        help_text="Where the conversation must have taken place: web, discord.",
+    )
+    auto_approve_min_importance = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Only suggestions at least this important (1-10).",
+    )
+    auto_approve_min_confidence = models.FloatField(
+        default=0.9,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Only suggestions the model is at least this sure of (0-1); one that "
+        "gives no confidence waits for a person.",
     )
     viewer_uploads_enabled = models.BooleanField(
         default=False,

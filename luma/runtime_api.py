@@ -4,7 +4,15 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
-from luma.models import ProviderName, RuntimeSettings
+from luma.models import (
+    MEMORY_BLOCKLIST_ENTRY_MAX_CHARS,
+    MEMORY_BLOCKLIST_MAX_LINES,
+    MEMORY_RULE_MAX_CHARS,
+    MEMORY_RULES_MAX_LINES,
+    AutoApprovalSource,
+    ProviderName,
+    RuntimeSettings,
+)
 from luma.roles import Role, role_required
 from luma.schemas import InputSchema
 from luma.services import runtime_settings_get, runtime_settings_update
@@ -28,7 +36,24 @@ class SettingsOut(Schema):
     memory_context_limit: int
     memory_suggestion_threshold: int
     memory_suggestions_enabled: bool
+    memory_rules: str = Field(
+        description="Owner's rules for what is worth remembering, one a line; given to "
+        "the model each time it suggests memories."
+    )
+    memory_blocklist: str = Field(
+        description="Words and phrases no suggested memory may contain, one a line; a "
+        "suggestion with one is withheld (counted in GET /api/memory/suggestions/runs)."
+    )
     viewer_uploads_enabled: bool
+    auto_approve_enabled: bool = Field(
+        description="Approve AI suggestions on arrival (off by default); each is marked "
+        "`auto_approved` and can be undone one by one or a whole day at a time."
+    )
+    auto_approve_sources: list[AutoApprovalSource] = Field(
+        description="The conversations auto-approval applies to: web, discord."
+    )
+    auto_approve_min_importance: int
+    auto_approve_min_confidence: float
 
     @staticmethod
     def resolve_deepseek_api_key_set(row: RuntimeSettings) -> bool:
@@ -57,7 +82,24 @@ class SettingsIn(InputSchema):
     memory_context_limit: int | None = Field(None, ge=0, le=100)
     memory_suggestion_threshold: int | None = Field(None, ge=1, le=10)
     memory_suggestions_enabled: bool | None = None
+    memory_rules: str | None = Field(
+        None,
+        max_length=MEMORY_RULES_MAX_LINES * (MEMORY_RULE_MAX_CHARS + 2),
+        description=f"One rule a line: at most {MEMORY_RULES_MAX_LINES} rules of "
+        f'{MEMORY_RULE_MAX_CHARS} characters (400 otherwise); "" clears them.',
+    )
+    memory_blocklist: str | None = Field(
+        None,
+        max_length=MEMORY_BLOCKLIST_MAX_LINES * (MEMORY_BLOCKLIST_ENTRY_MAX_CHARS + 2),
+        description=f"One word or phrase a line: at most {MEMORY_BLOCKLIST_MAX_LINES} "
+        f'entries of {MEMORY_BLOCKLIST_ENTRY_MAX_CHARS} characters (400 otherwise); "" '
+        "clears it.",
+    )
     viewer_uploads_enabled: bool | None = None
+    auto_approve_enabled: bool | None = None
+    auto_approve_sources: list[AutoApprovalSource] | None = Field(None, max_length=2)
+    auto_approve_min_importance: int | None = Field(None, ge=1, le=10)
+    auto_approve_min_confidence: float | None = Field(None, ge=0.0, le=1.0)
 
     model_config = ConfigDict(extra="forbid")
 

@@ -36,7 +36,16 @@ _ENV_SEEDS: dict[str, str] = {
 }
 _BOOLEAN_FIELDS = {"memory_suggestions_enabled", "viewer_uploads_enabled"}
 
-EDITABLE_FIELDS = tuple(_ENV_SEEDS)
+# Auto-approval is switched on in the app only, never by the environment.
+AUTO_APPROVAL_FIELDS = (
+    "auto_approve_enabled",
+    "auto_approve_sources",
+    "auto_approve_min_importance",
+    "auto_approve_min_confidence",
+)
+
+# The memory rules and blocklist are set in the app only: no environment variable seeds them.
+EDITABLE_FIELDS = (*_ENV_SEEDS, "memory_rules", "memory_blocklist", *AUTO_APPROVAL_FIELDS)
 
 # Addresses are saved in the form their client wants (see luma.endpoints).
 ENDPOINT_NORMALISERS: dict[str, Callable[[str], str]] = {

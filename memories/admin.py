@@ -3,10 +3,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from luma.admin_site import ModeratorAccess
 from luma.errors import LumaError
+from memories.history import memory_restore
 from memories.models import Memory, MemoryStatus, SuggestionRun
+from memories.privacy import CATEGORY_LABELS
 from memories.services import (
     memories_delete,
     memory_approve,
@@ -35,8 +38,25 @@ def _review_each(
         )
 
 
+class CurrentFilter(admin.SimpleListFilter):
+    title = "still true"
+    parameter_name = "current"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Current facts"), ("no", "Superseded (past) facts")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(valid_until__isnull=self.value() == "yes")
+        return queryset
+
+
 @admin.register(Memory)
-class MemoryAdmin(ModeratorAccess, admin.ModelAdmin):
+class MemoryAdmin(ModeratorAccess, SimpleHistoryAdmin):
+    """Memories, with each one's history ("History", top right: every version, who
+    made it, from where; open a version and "Revert" to restore it)."""
+
+    history_list_display = ["surface", "actor", "status", "content_short"]
     list_display = [
         "content_short",
         "source",
@@ -46,19 +66,29 @@ class MemoryAdmin(ModeratorAccess, admin.ModelAdmin):
         "use_count",
         "created_at",
     ]
-    list_filter = ["status", "source", "importance", ("subject_user", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "status",
+        CurrentFilter,
+        "source",
+        "importance",
+        ("subject_user", admin.EmptyFieldListFilter),
+        ("auto_approved_at", admin.EmptyFieldListFilter),  # auto-approved, not looked at yet
+    ]
     search_fields = ["content", "tags", "subject_name", "subject_discord_id"]
     readonly_fields = [
         "suggested_content",
+        "confidence",
+        "auto_approved_at",
         "use_count",
         "last_used_at",
         "reviewed_by",
         "reviewed_at",
+        "valid_until",
         "created_at",
         "updated_at",
     ]
-    raw_id_fields = ["subject_user", "updates", "created_by"]
-    actions = ["approve_suggestions", "reject_suggestions"]
+    raw_id_fields = ["subject_user", "updates", "supersedes", "created_by"]
+    actions = ["approve_suggestions", "reject_suggestions", "back_to_pending"]
     date_hierarchy = "created_at"
 
     def save_model(self, request: HttpRequest, obj: Memory, form: Any, change: bool) -> None:
@@ -96,6 +126,13 @@ class MemoryAdmin(ModeratorAccess, admin.ModelAdmin):
     def reject_suggestions(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
         _review_each(self, request, queryset, "rejected")
 
+    @admin.action(description="Put rejected suggestions back to pending")
+    def back_to_pending(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
+        rejected = list(queryset.filter(status=MemoryStatus.REJECTED).values_list("pk", flat=True))
+        for memory_id in rejected:
+            memory_restore(user=request.user, memory_id=memory_id)
+        self.message_user(request, f"{len(rejected)} suggestion(s) back to pending.")
+
 
 class DroppedFilter(admin.SimpleListFilter):
     title = "understood"
@@ -117,7 +154,15 @@ class SuggestionRunAdmin(ModeratorAccess, admin.ModelAdmin):
     """Read-only: what became of each answer to a suggestion request, for the
     moderators to see what the model says that Luma could not understand."""
 
-    list_display = ["created_at", "reply_message_id", "kept", "dropped", "decided", "skipped"]
+    list_display = [
+        "created_at",
+        "reply_message_id",
+        "kept",
+        "dropped",
+        "decided",
+        "skipped",
+        "withheld",
+    ]
     list_filter = [DroppedFilter, "created_at"]
     fields = [
         "created_at",
@@ -126,6 +171,8 @@ class SuggestionRunAdmin(ModeratorAccess, admin.ModelAdmin):
         "dropped",
         "decided",
         "skipped",
+        "withheld",
+        "what_was_withheld",
         "why_dropped",
         "answer",
     ]
@@ -141,3 +188,9 @@ class SuggestionRunAdmin(ModeratorAccess, admin.ModelAdmin):
     @admin.display(description="why dropped")
     def why_dropped(self, run: SuggestionRun) -> str:
         return "; ".join(run.problems) or "-"
+
+    @admin.display(description="what was withheld")
+    def what_was_withheld(self, run: SuggestionRun) -> str:
+        """The kinds only (a secret is never kept): "phone number: 2, password: 1"."""
+        kinds = run.withheld_categories.items()
+        return ", ".join(f"{CATEGORY_LABELS.get(k, k)}: {n}" for k, n in kinds) or "-"

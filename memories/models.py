@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,16 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from pgvector.django import VectorField
+from simple_history.models import HistoricalRecords
+
+from memories.changes import (
+    Surface,
+    change_actor,
+    change_surface,
+    change_user,
+    deletions_recorded,
+)
 
 
 class MemorySource(models.TextChoices):
@@ -32,6 +43,33 @@ class MemoryStatus(models.TextChoices):
 IMPORTANCE_MIN, IMPORTANCE_DEFAULT, IMPORTANCE_MAX = 1, 5, 10
 
 
+class MemoryHistory(HistoricalRecords):
+    """django-simple-history's records, except for deletions recorded in bulk
+    (`memories.services.memories_delete`)."""
+
+    def post_delete(self, instance: Any, using: Any = None, **kwargs: Any) -> None:
+        if not deletions_recorded():
+            super().post_delete(instance, using=using, **kwargs)
+
+
+class MemoryChange(models.Model):
+    """What a memory's history records besides the memory's fields: the surface the
+    change came through, and who made it when that is no web account."""
+
+    surface = models.CharField(
+        max_length=20, choices=Surface.choices, default=change_surface, db_index=True
+    )
+    actor = models.CharField(
+        max_length=150,
+        blank=True,
+        default=change_actor,
+        help_text="Who made the change when no web account did (a Discord member).",
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Memory(models.Model):
     """One fact the persona may remember.
 
@@ -39,7 +77,9 @@ class Memory(models.Model):
     pending; a rejected one is kept (not deleted), and an AI suggestion keeps the
     words it was suggested in however a person edits it, so that a decided fact is
     not proposed again in its original wording (`memories.dedupe`). A memory is about
-    everyone (no subject), one web user, or one Discord user.
+    everyone (no subject), one web user, or one Discord user. A fact that changed is
+    superseded, not overwritten: the old memory keeps its text with `valid_until`, the
+    new one links to it (`supersedes`).
     """
 
     content = models.TextField(validators=[ProhibitNullCharactersValidator()])
@@ -98,10 +138,49 @@ class Memory(models.Model):
         related_name="memories_reviewed",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    confidence = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="How sure the model was of an AI suggestion, 0 to 1; empty when it did "
+        "not say (such a suggestion is never approved automatically).",
+    )
+    auto_approved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When auto-approval approved this suggestion on arrival (no person "
+        "decided it yet); empty otherwise.",
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="superseded_by",
+        help_text="The older fact this one replaced (which keeps its text, with valid_until).",
+    )
+    valid_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When a newer fact superseded this one; empty while it is current. Past "
+        "facts reach a prompt only when someone asks about the past.",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     use_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Every save and delete writes a version (`HistoricalMemory`): who, when, through
+    # which surface (`memories.changes`) and what changed. Being used is no change.
+    history = MemoryHistory(
+        bases=[MemoryChange],
+        excluded_fields=["use_count", "last_used_at"],
+        get_user=change_user,
+        verbose_name="memory version",
+        verbose_name_plural="memory versions",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -132,6 +211,21 @@ class Memory(models.Model):
         return self.status == MemoryStatus.APPROVED
 
     @property
+    def auto_approved(self) -> bool:
+        return self.auto_approved_at is not None
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_until is None
+
+    @property
+    def prompt_text(self) -> str:
+        """The memory as a prompt line: a past fact says until when it was true."""
+        if self.valid_until is None:
+            return self.content
+        return f"{self.content} (no longer true since {self.valid_until:%Y-%m-%d})"
+
+    @property
     def is_global(self) -> bool:
         return self.subject_user_id is None and not self.subject_discord_id
 
@@ -150,13 +244,18 @@ class SuggestionRunQuerySet(models.QuerySet):
     def since(self, *, days: int) -> "SuggestionRunQuerySet":
         return self.filter(created_at__gte=timezone.now() - timedelta(days=days))
 
-    def totals(self) -> dict[str, int]:
-        """{"runs", "kept", "dropped", "decided", "skipped"}, summed over these runs."""
-        sums = self.aggregate(
-            runs=Count("pk"),
-            **{name: Sum(name) for name in ("kept", "dropped", "decided", "skipped")},
-        )
-        return {name: value or 0 for name, value in sums.items()}
+    def totals(self) -> dict[str, Any]:
+        """{"runs", "kept", "dropped", "decided", "skipped", "withheld"}, summed over these
+        runs, and "withheld_categories": how many facts were withheld for each category
+        of `memories.privacy.CATEGORY_LABELS`, most first."""
+        counted = ("kept", "dropped", "decided", "skipped", "withheld")
+        sums = self.aggregate(runs=Count("pk"), **{name: Sum(name) for name in counted})
+        totals: dict[str, Any] = {name: value or 0 for name, value in sums.items()}
+        categories: Counter[str] = Counter()
+        for row in self.filter(withheld__gt=0).values_list("withheld_categories", flat=True):
+            categories.update({str(name): int(count) for name, count in (row or {}).items()})
+        totals["withheld_categories"] = dict(categories.most_common())
+        return totals
 
 
 class SuggestionRun(models.Model):
@@ -183,6 +282,17 @@ class SuggestionRun(models.Model):
     )
     skipped = models.PositiveIntegerField(
         default=0, help_text="Below the importance threshold, or already known or pending."
+    )
+    withheld = models.PositiveIntegerField(
+        default=0,
+        help_text="Facts never proposed because they hold a secret, personal data (a "
+        "password, an email address, a phone number, …) or a word of the blocklist.",
+    )
+    withheld_categories = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='How many facts were withheld for each category, e.g. {"phone": 1}; '
+        "the facts themselves are never kept.",
     )
     problems = models.JSONField(
         default=list, blank=True, help_text="Why each dropped part was dropped."
@@ -266,3 +376,32 @@ class MemorySearchEntry(models.Model):
 
     def __str__(self) -> str:
         return self.content[:80]
+
+
+class MemoryVector(models.Model):
+    """A memory's embedding as a pgvector `vector`, which PostgreSQL searches (HNSW).
+
+    The same rows as `MemoryEmbedding`, seen through the `embedding` column that
+    migration 0008 adds to its table on PostgreSQL with the `vector` extension only
+    (see `memories.pg_vectors`); hence unmanaged. Written with the row's bytes, so it
+    shares their model and stamp, and goes when the row goes.
+    """
+
+    memory = models.OneToOneField(
+        Memory,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    model = models.CharField(max_length=200)
+    # Dimensionless: each embedding model keeps its own size (HNSW indexes per size).
+    embedding = VectorField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "memories_memoryembedding"
+
+    def __str__(self) -> str:
+        return f"vector of memory {self.memory_id} ({self.model})"

@@ -2,7 +2,7 @@
 index at once (in the same transaction), the embedding in a background task."""
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -11,11 +11,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from luma.errors import LumaError, PermissionDenied
 from luma.roles import Role, role_of, role_require
+from memories.changes import (
+    change_actor,
+    change_surface,
+    change_user,
+    memory_deletions_recorded,
+)
 from memories.embeddings import embedder_get, vector_to_bytes
 from memories.models import (
     IMPORTANCE_MAX,
@@ -24,8 +30,11 @@ from memories.models import (
     MemoryEmbedding,
     MemorySource,
     MemoryStatus,
+    MemoryVector,
     SuggestionRun,
 )
+from memories.pg_vectors import memory_vectors_store, pgvector_in_use
+from memories.privacy import CATEGORY_LABELS, Blocklist, privacy_redacted
 from memories.search_index import search_index_remove, search_index_write
 from memories.subjects import subject_parse
 
@@ -37,6 +46,10 @@ class InvalidMemory(LumaError):
 
 
 class SuggestionAlreadyReviewed(LumaError):
+    status_code = 409
+
+
+class MemoryAlreadySuperseded(LumaError):
     status_code = 409
 
 
@@ -72,9 +85,11 @@ def memory_create(
     created_by: AbstractBaseUser | None = None,
     status: str | None = None,
     updates: Memory | None = None,
+    confidence: float | None = None,
 ) -> Memory:
     """Add a memory. AI suggestions start pending, their wording kept apart from
-    later edits; everything else is approved."""
+    later edits, with how sure the model was (`confidence`, 0-1, or None); everything
+    else is approved."""
     suggested = source == MemorySource.AI_SUGGESTED
     if status is None:
         status = MemoryStatus.PENDING if suggested else MemoryStatus.APPROVED
@@ -90,7 +105,9 @@ def memory_create(
         created_by=created_by,
         status=status,
         updates=updates,
+        confidence=confidence,
     )
+    memory._change_reason = "suggested" if status == MemoryStatus.PENDING else "created"
     with transaction.atomic():
         _validated(memory).save()
         search_index_write([memory])
@@ -104,11 +121,16 @@ def memory_update(*, memory: Memory, **changes: Any) -> Memory:
         if field not in allowed:
             raise InvalidMemory(f"{field} cannot be changed.")
     old_content = memory.content
+    before = [getattr(memory, field) for field in allowed]
     for field, value in changes.items():
         if value is not None:
             setattr(memory, field, value)
+    _validated(memory)
+    if [getattr(memory, field) for field in allowed] == before:
+        return memory  # nothing changed: no new version
+    memory._change_reason = "edited"
     with transaction.atomic():
-        _validated(memory).save()
+        memory.save()
         search_index_write([memory])
         if memory.content != old_content:
             MemoryEmbedding.objects.filter(memory=memory).delete()
@@ -119,24 +141,73 @@ def memory_update(*, memory: Memory, **changes: Any) -> Memory:
 
 @transaction.atomic
 def memory_delete(*, memory: Memory) -> None:
+    """Delete a memory; its history keeps it restorable for 30 days
+    (`memories.history.memory_restore`), after which it is purged."""
+    from memories.history import memories_deleted_purge  # it imports this module
+
     search_index_remove([memory.pk])
+    memory._change_reason = "deleted"
     memory.delete()
+    memories_deleted_purge()
 
 
 @transaction.atomic
 def memories_delete(*, memory_ids: Sequence[int]) -> int:
-    """Delete many memories at once (e.g. every memory of a removed document)."""
+    """Delete many memories at once (e.g. every memory of a removed document), each
+    restorable for 30 days like one deleted alone."""
     search_index_remove(memory_ids)
-    deleted, _ = Memory.objects.filter(pk__in=memory_ids).delete()
+    _deletions_record(memory_ids)
+    with memory_deletions_recorded():
+        deleted, _ = Memory.objects.filter(pk__in=memory_ids).delete()
     return deleted
+
+
+def _versions_record(
+    memory_ids: Sequence[int], *, history_type: str, reason: str, batch_size: int = 2000
+) -> None:
+    """One version per memory (`history_type` "+" created, "~" changed, "-" deleted),
+    as the rows are now, copied by the database itself (`INSERT … SELECT`) with the
+    current change context's user, surface and actor.
+
+    django-simple-history's `bulk_history_create` builds a model instance per row and
+    has Django prepare each field: a 200-page PDF's 400 memories took longer to record
+    than to create, and a version per row through the delete signal 8 times as long as
+    the delete itself."""
+    historical = Memory.history.model
+    quote = connection.ops.quote_name
+    copied = [quote(field.column) for field in historical.tracked_fields]
+    added = ["history_date", "history_type", "history_user_id", "history_change_reason"]
+    added += ["surface", "actor"]
+    user = change_user()
+    values = [timezone.now(), history_type, user.pk if user else None, reason]
+    values += [change_surface(), change_actor()]
+    columns = ", ".join(copied + [quote(name) for name in added])
+    select = ", ".join(copied + ["%s"] * len(added))
+    with connection.cursor() as cursor:
+        for start in range(0, len(memory_ids), batch_size):
+            batch = list(memory_ids[start : start + batch_size])
+            cursor.execute(
+                f"INSERT INTO {quote(historical._meta.db_table)} ({columns}) "  # noqa: S608
+                f"SELECT {select} FROM {quote(Memory._meta.db_table)} "
+                f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(batch))})",
+                [*values, *batch],
+            )
+
+
+def _deletions_record(memory_ids: Sequence[int]) -> None:
+    """One "deleted" version per memory, before the rows go."""
+    _versions_record(memory_ids, history_type="-", reason="deleted")
 
 
 def memories_make_global(*, memory_ids: Sequence[int]) -> int:
     """Make memories about everyone (a viewer's document that a moderator uploads too);
     returns how many changed. Their text, and so their index entries, stay."""
-    return Memory.objects.filter(pk__in=memory_ids).update(
-        subject_user=None, subject_discord_id="", updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        changed = Memory.objects.filter(pk__in=memory_ids).update(
+            subject_user=None, subject_discord_id="", updated_at=timezone.now()
+        )
+        _versions_record(memory_ids, history_type="~", reason="made global")
+    return changed
 
 
 def memory_index_sync(*, memory: Memory) -> None:
@@ -184,6 +255,7 @@ def memories_create_bulk(
         _check_bulk_row(memory, position)
     with transaction.atomic():
         created = Memory.objects.bulk_create(memories, batch_size=batch_size)
+        _versions_record([memory.pk for memory in created], history_type="+", reason="imported")
         for start in range(0, len(created), batch_size):
             search_index_write(created[start : start + batch_size])
     if len(created) >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
@@ -215,7 +287,11 @@ def memories_embed(*, memory_ids: Sequence[int] | None = None, batch_size: int =
     embedder = embedder_get()
     if embedder is None:
         return 0
-    pending = Memory.objects.exclude(embedding__model=embedder.name)
+    missing = ~Q(embedding__model=embedder.name)
+    if pgvector_in_use():
+        # A row whose `vector` column is empty (written around pgvector) is missing too.
+        missing |= Q(pk__in=MemoryVector.objects.filter(embedding__isnull=True).values("pk"))
+    pending = Memory.objects.filter(missing)
     if memory_ids is not None:
         pending = pending.filter(pk__in=memory_ids)
     stored = 0
@@ -228,19 +304,42 @@ def memories_embed(*, memory_ids: Sequence[int] | None = None, batch_size: int =
 
 
 def _embeddings_store(batch: list[Memory], vectors: Any, model: str) -> int:
-    current = dict(Memory.objects.filter(pk__in=[m.pk for m in batch]).values_list("pk", "content"))
-    rows = [
-        MemoryEmbedding(memory_id=memory.pk, model=model, vector=vector_to_bytes(vector))
+    """Store the vectors of the memories whose text is still the one embedded."""
+    ids = [memory.pk for memory in batch]
+    current = dict(Memory.objects.filter(pk__in=ids).values_list("pk", "content"))
+    kept = [
+        (memory, vector)
         for memory, vector in zip(batch, vectors, strict=True)
         if current.get(memory.pk) == memory.content
     ]
+    return memory_embeddings_store(
+        memory_ids=[memory.pk for memory, _ in kept],
+        vectors=[vector for _, vector in kept],
+        model=model,
+    )
+
+
+def memory_embeddings_store(
+    *, memory_ids: Sequence[int], vectors: Sequence[Any], model: str
+) -> int:
+    """Store (or replace) these memories' vectors from `model`; returns how many.
+
+    With pgvector the row's `vector` column is written in the same statement
+    (`memories.pg_vectors`), so PostgreSQL's index never lags the embeddings."""
+    if pgvector_in_use():
+        memory_vectors_store(memory_ids=memory_ids, vectors=vectors, model=model)
+        return len(memory_ids)
     MemoryEmbedding.objects.bulk_create(
-        rows,
+        [
+            MemoryEmbedding(memory_id=memory_id, model=model, vector=vector_to_bytes(vector))
+            for memory_id, vector in zip(memory_ids, vectors, strict=True)
+        ],
+        batch_size=5000,
         update_conflicts=True,
         unique_fields=["memory"],
         update_fields=["model", "vector", "updated_at"],
     )
-    return len(rows)
+    return len(memory_ids)
 
 
 @transaction.atomic
@@ -252,6 +351,8 @@ def _review(memory: Memory, *, status: str, reviewer: AbstractBaseUser | None) -
     if not changed:
         raise SuggestionAlreadyReviewed("This suggestion was already reviewed.")
     memory.refresh_from_db()
+    memory._change_reason = status
+    Memory.history.bulk_history_create([memory], update=True)
     return memory
 
 
@@ -261,24 +362,96 @@ def memory_approve(
 ) -> Memory:
     """Approve a pending suggestion, optionally after editing it.
 
-    A suggestion that revises an existing memory is folded into that memory,
-    which is returned with the suggestion's original wording; the suggestion
-    itself goes away.
+    A suggestion that revises an existing memory supersedes it: the old memory keeps
+    its text as a past fact (`valid_until`), and the approved suggestion, which links
+    to it (`supersedes`), is returned.
     """
     if edits:
         memory_update(memory=memory, **edits)
     memory = _review(memory, status=MemoryStatus.APPROVED, reviewer=reviewer)
-    original = memory.updates
-    if original is None:
+    if memory.updates_id is None:
         return memory
-    memory_update(
-        memory=original, content=memory.content, importance=memory.importance, tags=memory.tags
-    )
-    if memory.suggested_content:
-        original.suggested_content = memory.suggested_content
-        Memory.objects.filter(pk=original.pk).update(suggested_content=memory.suggested_content)
-    memory_delete(memory=memory)
-    return original
+    old = Memory.objects.select_for_update().filter(pk=memory.updates_id).first()
+    if old is not None:
+        _supersede(old=_current_successor(old), new=memory)
+    return memory
+
+
+def _current_successor(memory: Memory) -> Memory:
+    """The current fact a chain of supersessions starting at `memory` ends in (an
+    update suggested before another one was approved revises the newest fact)."""
+    seen = {memory.pk}
+    while memory.valid_until is not None:
+        newer = memory.superseded_by.order_by("-pk").first()
+        if newer is None or newer.pk in seen:
+            break
+        seen.add(newer.pk)
+        memory = newer
+    return memory
+
+
+def _supersede(*, old: Memory, new: Memory) -> None:
+    """`new` replaces `old` from now on; both are kept, both changes recorded."""
+    now = timezone.now()
+    if old.pk == new.pk:
+        return
+    old.valid_until = now
+    old._change_reason = "superseded"
+    old.save(update_fields=["valid_until", "updated_at"])
+    new.supersedes = old
+    new._change_reason = "supersedes"
+    new.save(update_fields=["supersedes", "updated_at"])
+
+
+def memory_supersession_undo(*, memory: Memory) -> Memory | None:
+    """When `memory` no longer stands (its approval undone), the fact it superseded
+    is current again; returns that fact, or None when there was none to bring back."""
+    if memory.supersedes_id is None:
+        return None
+    with transaction.atomic():
+        old = Memory.objects.select_for_update().filter(pk=memory.supersedes_id).first()
+        if old is None or old.valid_until is None:
+            return None
+        old.valid_until = None
+        old._change_reason = "current again"
+        old.save(update_fields=["valid_until", "updated_at"])
+    return old
+
+
+def memory_supersede(
+    *,
+    memory: Memory,
+    content: str,
+    importance: int | None = None,
+    tags: Iterable[str] | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Memory:
+    """Record that a fact changed: a new memory with `content` (and the old one's
+    importance, tags and subject unless given) supersedes `memory`, which keeps its
+    text as a past fact. Returns the new memory.
+
+    Raises `InvalidMemory` (400) for a pending or rejected memory, and
+    `SuggestionAlreadyReviewed` (409) when a newer fact already replaced it.
+    """
+    if memory.status != MemoryStatus.APPROVED:
+        raise InvalidMemory("Only an approved memory can be superseded; approve it first.")
+    with transaction.atomic():
+        old = Memory.objects.select_for_update().get(pk=memory.pk)
+        if old.valid_until is not None:
+            raise MemoryAlreadySuperseded(
+                "A newer fact already replaced this memory; change that one instead."
+            )
+        new = memory_create(
+            content=content,
+            importance=old.importance if importance is None else importance,
+            tags=old.tags if tags is None else tags,
+            subject_user=old.subject_user,
+            subject_discord_id=old.subject_discord_id,
+            subject_name=old.subject_name,
+            created_by=actor,
+        )
+        _supersede(old=old, new=new)
+    return new
 
 
 def memory_reject(*, memory: Memory, reviewer: AbstractBaseUser | None = None) -> Memory:
@@ -297,19 +470,37 @@ def suggestion_run_record(
     skipped: int,
     problems: Sequence[str],
     answer: str,
+    withheld: Mapping[str, int] | None = None,
+    blocklist: Blocklist | None = None,
 ) -> SuggestionRun:
     """Record what became of one answer to a suggestion request: `problems` says
     why each dropped part was dropped, and the answer's beginning is kept only when
-    something was. Runs older than 30 days go."""
+    something was. `withheld` counts the facts withheld by category (keys of
+    `memories.privacy.CATEGORY_LABELS`; ValueError for another). The answer and the
+    problems are kept with every secret and blocked word redacted (`privacy_redacted`
+    with `blocklist`), so the admin never shows what was withheld. Runs older than 30
+    days go."""
+    withheld = {name: count for name, count in (withheld or {}).items() if count > 0}
+    unknown = set(withheld) - set(CATEGORY_LABELS)
+    if unknown:
+        raise ValueError(f"Unknown privacy categories: {', '.join(sorted(unknown))}")
     SuggestionRun.objects.filter(created_at__lt=timezone.now() - SUGGESTION_RUNS_KEPT).delete()
+    # Redacted a little past what is kept, so that no secret is cut in two before it is found.
+    beginning = answer.replace("\x00", "")[: ANSWER_KEPT_CHARS + 500] if problems else ""
+    redacted = privacy_redacted(beginning, blocklist=blocklist)
     return SuggestionRun.objects.create(
         reply_message_id=reply_message_id,
         kept=kept,
         dropped=len(problems),
         decided=decided,
         skipped=skipped,
-        problems=[problem.replace("\x00", "")[:200] for problem in problems[:50]],
-        answer=answer.replace("\x00", "")[:ANSWER_KEPT_CHARS] if problems else "",
+        withheld=sum(withheld.values()),
+        withheld_categories=withheld,
+        problems=[
+            privacy_redacted(problem.replace("\x00", ""), blocklist=blocklist)[:200]
+            for problem in problems[:50]
+        ],
+        answer=redacted[:ANSWER_KEPT_CHARS],
     )
 
 

@@ -2,7 +2,7 @@
 
 People are written by username (ids differ between installations). An import
 keeps the memories' ids when none of them is taken, and renumbers otherwise
-(keeping `updates` links). Imported memories are searchable lexically as soon
+(keeping `updates` and `supersedes` links). Imported memories are searchable lexically as soon
 as the import commits; their embeddings follow in a background task.
 """
 
@@ -17,10 +17,11 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
+from memories.changes import Surface, memory_changes_by
 from memories.models import Memory
 from memories.services import InvalidMemory, memories_create_bulk
 
-_DATES = ("reviewed_at", "last_used_at", "created_at", "updated_at")
+_DATES = ("reviewed_at", "last_used_at", "created_at", "updated_at", "valid_until")
 _PEOPLE = ("subject_user", "created_by", "reviewed_by")
 _BATCH = 5000
 
@@ -36,6 +37,7 @@ def _as_line(memory: Memory, usernames: dict[int, str]) -> dict[str, Any]:
         "subject_discord_id": memory.subject_discord_id,
         "subject_name": memory.subject_name,
         "updates": memory.updates_id,
+        "supersedes": memory.supersedes_id,
         "use_count": memory.use_count,
     }
     for field in _PEOPLE:
@@ -103,6 +105,7 @@ def _memory_from(data: dict[str, Any], number: int, users: dict[str, Any]) -> Me
     )
     memory.reviewed_at = _date(data.get("reviewed_at"), number, "reviewed_at")
     memory.last_used_at = _date(data.get("last_used_at"), number, "last_used_at")
+    memory.valid_until = _date(data.get("valid_until"), number, "valid_until")
     return memory
 
 
@@ -127,7 +130,7 @@ def memories_import(*, lines: Iterable[str], embed: bool = True) -> int:
     memories = [_memory_from(data, number, users) for number, data in parsed]
     old_ids = [data.get("id") for _, data in parsed]
     keep_ids = all(isinstance(i, int) for i in old_ids) and len(set(old_ids)) == len(old_ids)
-    with transaction.atomic():
+    with transaction.atomic(), memory_changes_by(surface=Surface.IMPORT):
         keep_ids = keep_ids and not _ids_taken(old_ids)
         if keep_ids:
             for memory, old_id in zip(memories, old_ids, strict=True):
@@ -149,18 +152,20 @@ def memories_import(*, lines: Iterable[str], embed: bool = True) -> int:
 def _restore_links_and_dates(
     parsed: list[tuple[int, dict[str, Any]]], created: list[Memory], new_id: dict[Any, int]
 ) -> None:
-    """Set what bulk creation cannot: `updates` links and the original timestamps."""
+    """Set what bulk creation cannot: `updates` and `supersedes` links and the original
+    timestamps."""
     field = Memory._meta.get_field("created_at")
 
     def prep(value: datetime | None) -> Any:
         return field.get_db_prep_value(value, connection) if value is not None else None
 
-    links = [
-        (new_id[data["updates"]], memory.pk)
-        for (_, data), memory in zip(parsed, created, strict=True)
-        if isinstance(data.get("updates"), int) and data["updates"] in new_id
-    ]
-    _restore(links, "UPDATE memories_memory SET updates_id = %s WHERE id = %s")
+    for link in ("updates", "supersedes"):
+        links = [
+            (new_id[data[link]], memory.pk)
+            for (_, data), memory in zip(parsed, created, strict=True)
+            if isinstance(data.get(link), int) and data[link] in new_id
+        ]
+        _restore(links, f"UPDATE memories_memory SET {link}_id = %s WHERE id = %s")  # noqa: S608
     dates = []
     for (number, data), memory in zip(parsed, created, strict=True):
         created_at = _date(data.get("created_at"), number, "created_at") or memory.created_at

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The whole suite, twice: on SQLite (the default) and on PostgreSQL.
-# TEST_POSTGRES_URL picks the server (default: the local one, trust auth);
-# without a reachable server the second pass is skipped, except in CI.
+# The whole suite three times: on SQLite (the default), on PostgreSQL, and on a
+# private PostgreSQL 16 with pgvector started by the `pgserver` wheel, where the
+# database searches the vectors (scripts/with_pgserver.py; about a second to start).
+# TEST_POSTGRES_URL picks the second pass's server (default: the local one, trust
+# auth); without a reachable server that pass is skipped, except in CI.
+# TEST_PGVECTOR=0 skips the third pass (CI always runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
@@ -27,4 +30,11 @@ elif [ "${CI:-}" = "true" ]; then
   exit 1
 else
   echo "== Skipped the PostgreSQL pass (set TEST_POSTGRES_URL to run it)."
+fi
+
+if [ "${TEST_PGVECTOR:-1}" = "0" ] && [ "${CI:-}" != "true" ]; then
+  echo "== Skipped the PostgreSQL + pgvector pass (TEST_PGVECTOR=0)."
+else
+  echo "== Tests on PostgreSQL 16 with pgvector (a private pgserver in a temporary folder)"
+  env -u REDIS_URL "$PY" scripts/with_pgserver.py "$PY" -m pytest "$@"
 fi

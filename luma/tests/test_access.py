@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from chat.models import Conversation
 from chat.services import conversation_start
@@ -28,7 +29,7 @@ from luma.models import ApiToken
 from luma.services import api_token_create, runtime_settings_get
 from luma.tests.urlwalk import api_operations, page_urls
 from memories.models import Memory, MemorySource, MemoryStatus
-from memories.services import memory_create
+from memories.services import memory_create, memory_delete, memory_reject, memory_update
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,31 @@ def first_chunk(document: Document) -> DocumentChunk:
     return DocumentChunk.objects.filter(document=document).order_by("position").first()
 
 
+def first_version(memory: Memory) -> dict[str, int]:
+    """A restore body: the memory's first version (after an edit, so restoring it changes it)."""
+    version = Memory.history.filter(id=memory.pk).order_by("history_id").first().history_id
+    memory_update(memory=memory, content=memory.content + " (edited)")
+    return {"version": version}
+
+
+def rejected(memory: Memory) -> Memory:
+    return memory_reject(memory=memory)
+
+
+def own_suggestion(world: World) -> Memory:
+    """A pending suggestion about whoever knocks (the stranger for the anonymous)."""
+    return memory_create(
+        content="I collect vinyl records.",
+        source=MemorySource.AI_SUGGESTED,
+        subject_user=world.own_memory.subject_user,
+    )
+
+
+def deleted(memory: Memory) -> Memory:
+    memory_delete(memory=Memory.objects.get(pk=memory.pk))
+    return memory
+
+
 API_CASES = [
     Case("POST", "/api/chat", (401, 200, 200, 200), body=lambda w: {"message": "hi"},
          fixtures=("use_deepseek",)),
@@ -158,6 +184,48 @@ API_CASES = [
          url=lambda w: f"/api/memory/{w.own_memory.pk}"),
     Case("DELETE", "/api/memory/{memory_id}", (401, 404, 204, 204), label="someone else's",
          url=lambda w: f"/api/memory/{w.their_memory.pk}"),
+    Case("PUT", "/api/memory/{memory_id}", (401, 200, 200, 200), label="own, the fact changed",
+         url=lambda w: f"/api/memory/{w.own_memory.pk}",
+         body=lambda w: {"content": "I like coffee now.", "supersede": True}),
+    Case("PUT", "/api/memory/{memory_id}", (401, 404, 200, 200), label="global, the fact changed",
+         url=lambda w: f"/api/memory/{w.global_memory.pk}",
+         body=lambda w: {"content": "Streams start at 9pm.", "supersede": True}),
+    Case("GET", "/api/memory/deleted", (401, 200, 200, 200)),
+    Case("GET", "/api/memory/{memory_id}/history", (401, 200, 200, 200), label="own",
+         url=lambda w: f"/api/memory/{w.own_memory.pk}/history"),
+    Case("GET", "/api/memory/{memory_id}/history", (401, 404, 200, 200), label="global",
+         url=lambda w: f"/api/memory/{w.global_memory.pk}/history"),
+    Case("GET", "/api/memory/{memory_id}/history", (401, 404, 200, 200), label="someone else's",
+         url=lambda w: f"/api/memory/{w.their_memory.pk}/history"),
+    Case("GET", "/api/memory/{memory_id}/history", (401, 404, 200, 200),
+         label="someone else's, deleted",
+         url=lambda w: f"/api/memory/{deleted(w.their_memory).pk}/history"),
+    Case("POST", "/api/memory/{memory_id}/restore", (401, 200, 200, 200), label="own version",
+         url=lambda w: f"/api/memory/{w.own_memory.pk}/restore",
+         body=lambda w: first_version(w.own_memory)),
+    Case("POST", "/api/memory/{memory_id}/restore", (401, 404, 200, 200), label="global version",
+         url=lambda w: f"/api/memory/{w.global_memory.pk}/restore",
+         body=lambda w: first_version(w.global_memory)),
+    Case("POST", "/api/memory/{memory_id}/restore", (401, 200, 200, 200), label="own, deleted",
+         url=lambda w: f"/api/memory/{deleted(w.own_memory).pk}/restore"),
+    Case("POST", "/api/memory/{memory_id}/restore", (401, 404, 200, 200),
+         label="someone else's, deleted",
+         url=lambda w: f"/api/memory/{deleted(w.their_memory).pk}/restore"),
+    Case("POST", "/api/memory/{memory_id}/restore", (401, 404, 200, 200),
+         label="someone else's rejected suggestion",
+         url=lambda w: f"/api/memory/{rejected(w.their_suggestion).pk}/restore"),
+    Case("GET", "/api/memory/suggestions/count", (401, 200, 200, 200)),
+    Case("POST", "/api/memory/suggestions/review", (401, 404, 200, 200), label="someone else's",
+         body=lambda w: {"ids": [w.their_suggestion.pk], "decision": "reject"}),
+    Case("POST", "/api/memory/suggestions/review", (401, 200, 200, 200), label="about me",
+         body=lambda w: {"ids": [own_suggestion(w).pk], "decision": "approve"}),
+    Case("POST", "/api/memory/suggestions/undo", (401, 404, 200, 200), label="someone else's",
+         body=lambda w: {"ids": [rejected(w.their_suggestion).pk]}),
+    Case("POST", "/api/memory/suggestions/undo", (401, 200, 200, 200), label="about me",
+         body=lambda w: {"ids": [rejected(own_suggestion(w)).pk]}),
+    Case("GET", "/api/memory/auto-approved", (401, 200, 200, 200)),
+    Case("POST", "/api/memory/auto-approved/undo", (401, 403, 200, 200),
+         body=lambda w: {"day": str(timezone.localdate())}),
     Case("GET", "/api/tokens", (401, 200, 200, 200)),
     Case("POST", "/api/tokens", (401, 201, 201, 201), body=lambda w: {"name": "overlay"}),
     Case("DELETE", "/api/tokens/{token_id}", (401, 404, 404, 404), label="someone else's",

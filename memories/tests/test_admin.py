@@ -168,7 +168,7 @@ def test_reviewing_in_the_change_form_records_the_reviewer(request, client_fixtu
 
 
 @pytest.mark.django_db
-def test_approving_an_update_in_the_change_form_folds_it_into_the_memory(admin_client, admin_user):
+def test_approving_an_update_in_the_change_form_supersedes_the_memory(admin_client, admin_user):
     original = memory_create(content="Kai streams on Mondays.")
     update = memory_create(
         content="Kai streams on Fridays now.", source=MemorySource.AI_SUGGESTED, updates=original
@@ -178,8 +178,9 @@ def test_approving_an_update_in_the_change_form_folds_it_into_the_memory(admin_c
     admin_client.post(url, {**change_form(update, status="approved"), "updates": original.pk})
 
     original.refresh_from_db()
-    assert original.content == "Kai streams on Fridays now."
-    assert not Memory.objects.filter(pk=update.pk).exists()
+    update.refresh_from_db()
+    assert original.content == "Kai streams on Mondays." and original.valid_until is not None
+    assert (update.status, update.supersedes) == ("approved", original)
 
 
 @pytest.mark.django_db

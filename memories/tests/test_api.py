@@ -221,14 +221,17 @@ def test_approving_a_suggestion_with_edits(admin_client):
     assert send(admin_client, "post", "/suggest", {"id": pending.pk}).status_code == 409
 
 
-def test_approving_an_update_suggestion_returns_the_revised_memory(admin_client):
+def test_approving_an_update_suggestion_returns_the_memory_that_supersedes_the_old_one(
+    admin_client,
+):
     original = memory_create(content="Kai's favourite game is Osu!")
     update = suggestion("Kai's favourite game is now Beat Saber.", updates=original)
 
     body = send(admin_client, "post", "/suggest", {"id": update.pk}).json()
 
-    assert (body["id"], body["content"]) == (original.pk, "Kai's favourite game is now Beat Saber.")
-    assert not Memory.objects.filter(pk=update.pk).exists()
+    assert (body["id"], body["content"]) == (update.pk, "Kai's favourite game is now Beat Saber.")
+    assert (body["supersedes_id"], body["was"]) == (original.pk, "Kai's favourite game is Osu!")
+    assert Memory.objects.get(pk=original.pk).valid_until is not None
     assert send(admin_client, "get", "/search?q=beat+saber").json()["count"] == 1
 
 
@@ -265,6 +268,8 @@ def test_moderators_and_the_owner_see_what_the_model_answers_lost(request, clien
             "dropped": 2,
             "decided": 1,
             "skipped": 3,
+            "withheld": 0,
+            "withheld_categories": [],
             "review_url": "/admin/memories/suggestionrun/?understood=no",
         }
 

@@ -29,17 +29,21 @@ def test_normalised_text_folds_case_width_punctuation_and_spacing(text, expected
     assert normalised_text(text) == expected
 
 
-def test_an_edited_update_carries_its_first_wording_into_the_memory_it_revises(user):
+def test_an_edited_update_keeps_its_first_wording_in_the_memory_that_supersedes(user):
     original = memory_create(content="Kai has a dog named Rex.", subject_user=user)
     update = suggestion(subject_user=user, updates=original)
 
     result = memory_approve(memory=update, content="Kai has a dog named Rex and a cat, Tofu.")
 
     result.refresh_from_db()
-    assert (result.pk, result.suggested_content) == (original.pk, ORIGINAL)
+    assert (result.pk, result.suggested_content, result.supersedes) == (
+        update.pk,
+        ORIGINAL,
+        original,
+    )
     assert memory_relation(content=ORIGINAL, subject=Subject(user_id=user.pk)) == (
         "decided",
-        original,
+        result,
     )
 
 

@@ -119,7 +119,7 @@ def test_an_unreachable_ollama_leaves_search_lexical(settings, use_ollama, ollam
 
 
 @pytest.mark.django_db
-def test_the_vector_index_follows_new_and_changed_vectors():
+def test_the_vector_index_follows_new_and_changed_vectors(vectors_in_process):
     name = embedder_get().name
     memory = memory_create(content="Kai plays the guitar.")
     index = vector_index_for(name)

@@ -20,8 +20,12 @@ from memories.models import Memory, MemoryEmbedding
 from memories.selectors import memory_rank
 from memories.services import memory_create, memory_delete, memory_update
 
-# The loader runs on its own thread and connection: it sees only committed rows.
-pytestmark = pytest.mark.django_db(transaction=True)
+# The loader runs on its own thread and connection: it sees only committed rows. These
+# are tests of the in-process index, which a PostgreSQL with pgvector does without.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("vectors_in_process"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -63,7 +63,7 @@ def test_approving_with_edits_saves_the_edited_text():
 
 
 @pytest.mark.django_db
-def test_approving_an_update_suggestion_revises_the_original_memory():
+def test_approving_an_update_suggestion_supersedes_the_original_memory():
     original = memory_create(content="Kai's favourite game is Osu!", importance=5)
     update = memory_create(
         content="Kai's favourite game is now Beat Saber.",
@@ -72,10 +72,10 @@ def test_approving_an_update_suggestion_revises_the_original_memory():
         importance=6,
     )
     result = memory_approve(memory=update)
-    assert result.pk == original.pk
+    assert (result.pk, result.supersedes) == (update.pk, original)
     original.refresh_from_db()
-    assert original.content == "Kai's favourite game is now Beat Saber."
-    assert not Memory.objects.filter(pk=update.pk).exists()
+    assert original.content == "Kai's favourite game is Osu!"
+    assert original.valid_until is not None
 
 
 @pytest.mark.django_db
@@ -159,6 +159,8 @@ def test_runs_add_up_over_the_days_asked_and_old_ones_go():
         "dropped": 2,
         "decided": 2,
         "skipped": 3,
+        "withheld": 0,
+        "withheld_categories": {},
     }
     assert SuggestionRun.objects.count() == 3  # the 40-day-old run went with a later record
     assert SuggestionRun.objects.none().totals()["dropped"] == 0

@@ -1,41 +1,53 @@
 // The chat's side panel of memory suggestions waiting for review, as
-// Luma.suggestions cards. Looked at again every 30 seconds, and a few times
-// after each reply (suggestions are made in the background after it). Only
-// shown when the owner lets the AI suggest memories. Moderators also see how
-// many of the model's suggestions could not be understood lately.
+// Luma.suggestions cards (near-duplicates grouped under one card), reviewable by
+// keyboard (Luma.review: j/k, a, e, r, x, u, ?). Looked at again every 30
+// seconds, a few times after each reply (suggestions are made in the background
+// after it), and after an undo. Only shown when the owner lets the AI suggest
+// memories. Moderators also see how many of the model's suggestions could not be
+// understood lately.
 (function () {
   "use strict";
   const list = document.getElementById("suggestions"), empty = document.getElementById("suggestions-empty");
   if (!list) return;
-  const { api, el, itemsOf } = window.Luma;
+  const { api, el } = window.Luma;
+  const { review, suggestions } = window.Luma;
   const showEmpty = () => { empty.hidden = list.children.length > 0; };
-  const drops = window.Luma.suggestions.dropNotice();
+  const drops = suggestions.dropNotice();
   list.before(drops.node);
+  const keys = el("button", { type: "button", class: "link small-text", text: "Review by keyboard: the keys (?)", onclick: review.toggleHelp });
+  list.before(keys);
 
-  function card(s) {
+  function details(s) {
     const about = s.subject === "everyone" ? "about everyone" : `about ${s.subject_name || s.subject}`;
-    const details = el("small", { class: "muted", text: `${about} · importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
-    return window.Luma.suggestions.card(s, { look: "panel", details, onGone: showEmpty });
+    return el("small", { class: "muted", text: `${about} · importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
   }
+
+  const card = ({ lead, members }) => suggestions.card(lead, { look: "panel", details, members, pickable: true, onGone: showEmpty });
 
   async function load() {
     drops.refresh();
-    let page;
-    try { page = await api("/api/memory/suggestions?limit=50"); }
+    let items;
+    try { items = await api("/api/memory/suggestions"); }
     catch (e) {
       list.replaceChildren(el("li", { class: "error", text: `Could not load suggestions: ${e.message}` }));
       empty.hidden = true;
       return;
     }
-    list.replaceChildren(...itemsOf(page).map(card));
+    // A card being edited or picked stays as it is while it is still pending.
+    const busy = new Map([...list.querySelectorAll("[data-id]")]
+      .filter((li) => li.querySelector(".edit, .pick:checked")).map((li) => [li.dataset.id, li]));
+    list.replaceChildren(...suggestions.groupsOf(items).map((group) => busy.get(String(group.lead.id)) || card(group)));
+    review.setPendingCount(items.length < 200 ? items.length : undefined);
     showEmpty();
   }
 
+  review.keyboard(list);
   let timers = [];
   document.addEventListener("luma:reply", () => {
     timers.forEach(clearTimeout);
     timers = [1500, 5000, 12000].map((ms) => setTimeout(load, ms));
   });
+  document.addEventListener("luma:suggestions-changed", load);
   load();
   setInterval(load, 30000);
 })();

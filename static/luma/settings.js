@@ -1,6 +1,7 @@
 // Settings page: show the chosen provider's fields, fill the Ollama model
-// dropdown from the server's models (GET /api/models/available), and test the
-// address and key the form holds now (POST /api/models/test).
+// dropdown from the server's models (GET /api/models/available), test the
+// address and key the form holds now (POST /api/models/test), and say what the
+// memory privacy screen withheld lately.
 (function () {
   "use strict";
   const { api, el } = window.Luma;
@@ -81,6 +82,19 @@
     }
   }
 
+  // What the privacy screen withheld lately (GET /api/memory/suggestions/runs):
+  // how many, of which kinds; never the facts themselves.
+  async function showWithheld() {
+    const node = document.getElementById("withheld-summary");
+    if (!node) return;
+    let runs;
+    try { runs = await api("/api/memory/suggestions/runs"); } catch (e) { return; }
+    const kinds = runs.withheld_categories.map((kind) => `${kind.label}: ${kind.count}`).join(", ");
+    const what = runs.withheld === 1 ? "suggestion was" : "suggestions were";
+    node.textContent = `In the last ${runs.days} days, ${runs.withheld} ${what} withheld (${kinds}).`;
+    node.hidden = runs.withheld === 0;
+  }
+
   form.addEventListener("change", (e) => {
     if (e.target.name === "provider") {
       showProviderFields();
@@ -90,6 +104,7 @@
   document.getElementById("refresh-models").addEventListener("click", loadOllamaModels);
   document.getElementById("test-connection").addEventListener("click", testConnection);
   showProviderFields();
+  showWithheld();
   if (chosenProvider() === "ollama") loadOllamaModels();
   else status.textContent = "";
 })();

@@ -1,6 +1,7 @@
 // A pending AI memory suggestion as a card with its review: approve, edit and
-// approve, or reject (POST /api/memory/suggest {id, content?, importance?,
-// tags?}, POST /api/memory/{id}/reject). Shared by the chat's side panel and
+// approve, or reject, one suggestion or a group of near-duplicates at once
+// (through Luma.review: POST /api/memory/suggestions/review, with its undo).
+// Shared by the chat's side panel and
 // the memory page, each in its own look; the memory page also edits its
 // memories with the same form. Also the line telling moderators how many of
 // the model's suggestions could not be understood lately (dropNotice).
@@ -25,7 +26,8 @@
   };
 
   // Swaps `content` for a form editing m's text, importance and tags (and hides
-  // `actions`) until Cancel. onSave(edits, close) does the saving.
+  // `actions`) until Cancel. onSave(edits, close) does the saving. In the form,
+  // Enter saves (Shift+Enter is a new line) and Esc cancels.
   function openEditor(m, { content, actions, textLabel, tagsPlaceholder, saveText, onSave }) {
     const text = el("textarea", { rows: 3, "aria-label": textLabel });
     text.value = m.content;
@@ -34,46 +36,96 @@
     const save = el("button", { type: "button", class: "small primary", text: saveText });
     const cancel = el("button", { type: "button", class: "small", text: "Cancel" });
     const form = el("div", { class: "edit" }, text, el("div", { class: "row" }, importance, tags), el("div", { class: "row" }, save, cancel));
-    const close = () => { form.replaceWith(content); actions.hidden = false; };
+    const close = () => {
+      const hadFocus = form.contains(document.activeElement);
+      form.replaceWith(content);
+      actions.hidden = false;
+      if (hadFocus) content.closest("li[data-id]")?.focus({ preventScroll: true });
+    };
     save.addEventListener("click", () => onSave(
       { content: text.value.trim(), importance: Number(importance.value), tags: parseTags(tags.value) }, close));
     cancel.addEventListener("click", close);
+    form.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); close(); }
+      else if (e.key === "Enter" && !e.shiftKey && e.target.matches("textarea, input")) { e.preventDefault(); save.click(); }
+    });
     content.replaceWith(form);
     actions.hidden = true;
     text.focus();
   }
 
-  // s: a pending memory from the API. details: the line shown under its text.
-  // pickable: a checkbox (class `pick`, data-id) for bulk review. onGone: called
-  // once the card left the page, the suggestion approved or rejected.
-  function card(s, { look = "panel", details = null, pickable = false, onGone = () => {} } = {}) {
+  // The suggestions of GET /api/memory/suggestions as groups of near-duplicates, in
+  // the list's order: [{lead, members}], members saying what their lead says.
+  function groupsOf(items) {
+    const groups = new Map();
+    for (const item of items) {
+      const id = item.group_id ?? item.id;
+      if (!groups.has(id)) groups.set(id, { lead: item, members: [] });
+      else groups.get(id).members.push(item);
+    }
+    return [...groups.values()];
+  }
+
+  // s: a pending memory from the API; members: suggestions saying the same thing (one
+  // decision covers them all: approving keeps the chosen wording and rejects the
+  // others as its duplicates). details(m): the line shown under a text. pickable: a
+  // checkbox (class `pick`) for bulk review. onGone: called once the card left the
+  // page, decided. Each decision goes through Luma.review (which offers its undo).
+  function card(s, { look = "panel", details = null, pickable = false, onGone = () => {}, members = [] } = {}) {
     const names = LOOKS[look];
-    const li = el("li", { class: names.item, dataset: { id: s.id } });
-    const content = el("p", { class: names.content, text: s.content });
+    const group = [s, ...members];
+    let keep = s;  // the wording an approval keeps
+    const detailsOf = (m) => (typeof details === "function" ? details(m) : m === s ? details : null);
+    const li = el("li", { class: names.item, dataset: { id: s.id, size: group.length } });
+    const content = el("p", { class: names.content, text: s.content, "data-review-text": "" });
     const error = el("p", { class: names.error, role: "alert", hidden: true });
-    const act = async (call) => {
+    li.reviewRequest = (decision) => (decision === "approve"
+      ? { ids: [keep.id], duplicates: members.length ? [{ of: keep.id, ids: group.filter((m) => m !== keep).map((m) => m.id) }] : [] }
+      : { ids: group.map((m) => m.id), duplicates: [] });
+    const act = async (decision, edits = {}) => {
       error.hidden = true;
-      try { await call(); } catch (e) { error.textContent = e.message; error.hidden = false; return; }
+      try { await window.Luma.review.decide({ decision, ...li.reviewRequest(decision), ...edits }); }
+      catch (e) { error.textContent = e.message; error.hidden = false; return; }
       li.remove();
       onGone();
     };
-    const edit = () => openEditor(s, {
+    const edit = () => openEditor(keep, {
       content, actions, textLabel: names.textLabel, tagsPlaceholder: names.tagsPlaceholder,
-      saveText: "Save & approve", onSave: (edits) => act(() => approve(s.id, edits)),
+      saveText: "Save & approve", onSave: (edits) => act("approve", edits),
     });
     const actions = el("div", { class: names.actions },
-      el("button", { type: "button", class: "small primary", text: "Approve", onclick: () => act(() => approve(s.id)) }),
-      el("button", { type: "button", class: "small", text: "Edit", onclick: edit }),
-      el("button", { type: "button", class: "small danger", text: "Reject", onclick: () => act(() => reject(s.id)) }));
+      el("button", { type: "button", class: "small primary", text: members.length ? `Approve (1 of ${group.length})` : "Approve", "data-action": "approve", onclick: () => act("approve") }),
+      el("button", { type: "button", class: "small", text: "Edit", "data-action": "edit", onclick: edit }),
+      el("button", { type: "button", class: "small danger", text: members.length ? `Reject all ${group.length}` : "Reject", "data-action": "reject", onclick: () => act("reject") }));
     const pick = pickable ? el("input", { type: "checkbox", class: "pick", "aria-label": "Select this suggestion", dataset: { id: s.id } }) : null;
     const head = pick ? el("div", { class: "pick-row" }, pick, content) : content;
-    li.append(...[head, details, actions, error].filter(Boolean));
+    li.append(...[head, detailsOf(s), members.length ? duplicatesBox() : null, actions, error].filter(Boolean));
     return li;
+
+    // "Said 2 more times in other words": the wordings to choose from, and a way out
+    // when they are not the same after all.
+    function duplicatesBox() {
+      const name = `keep-${s.id}`;
+      const choices = group.map((m) => {
+        const radio = el("input", { type: "radio", name, value: m.id, checked: m === keep });
+        radio.addEventListener("change", () => { keep = m; content.textContent = m.content; });
+        return el("li", {}, el("label", { class: "check" }, radio, ` ${m.content}`));
+      });
+      const split = el("button", { type: "button", class: "small link", text: "Decide them one by one" });
+      split.addEventListener("click", () => {
+        li.replaceWith(...group.map((m) => card(m, { look, details: typeof details === "function" ? details : detailsOf(m), pickable, onGone })));
+      });
+      return el("details", { class: "duplicates" },
+        el("summary", { text: `Said ${members.length + 1} times in other words: one decision covers them all` }),
+        el("p", { class: "muted small-text", text: "Approving keeps the wording chosen here and rejects the others as its duplicates." }),
+        el("ul", { class: "plain" }, ...choices), split);
+    }
   }
 
   // For moderators and the owner: "2 suggestions from the model could not be
   // understood in the last 7 days. See them" (GET /api/memory/suggestions/runs,
-  // linking to the admin). Hidden when nothing was dropped; a viewer's 403 stops
+  // linking to the admin), and how many were withheld as private, by kind (never
+  // the facts). Hidden when nothing was dropped or withheld; a viewer's 403 stops
   // the asking. Returns { node, refresh }.
   function dropNotice() {
     const text = el("span");
@@ -86,9 +138,13 @@
       try { runs = await api("/api/memory/suggestions/runs"); }
       catch (e) { if (e.status === 403) allowed = false; return; }
       const what = runs.dropped === 1 ? "suggestion" : "suggestions";
-      text.textContent = `${runs.dropped} ${what} from the model could not be understood in the last ${runs.days} days.`;
+      const dropped = `${runs.dropped} ${what} from the model could not be understood in the last ${runs.days} days.`;
+      const kinds = runs.withheld_categories.map((kind) => `${kind.label}: ${kind.count}`).join(", ");
+      const withheld = `${runs.withheld} withheld as private in the last ${runs.days} days (${kinds}).`;
+      text.textContent = [runs.dropped ? dropped : "", runs.withheld ? withheld : ""].filter(Boolean).join(" ");
       link.href = runs.review_url;
-      node.hidden = runs.dropped === 0;
+      link.hidden = runs.dropped === 0;
+      node.hidden = runs.dropped === 0 && runs.withheld === 0;
     }
     return { node, refresh };
   }
@@ -100,5 +156,5 @@
     notice.refresh();
   });
 
-  window.Luma.suggestions = { card, approve, reject, openEditor, parseTags, dropNotice };
+  window.Luma.suggestions = { card, groupsOf, approve, reject, openEditor, parseTags, dropNotice };
 })();

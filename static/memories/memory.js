@@ -1,11 +1,13 @@
 // The memory panel: ranked search as you type, filters, inline edit, delete
 // with confirmation, and the review of pending suggestions (one by one through
-// Luma.suggestions' cards, or in bulk). Everything goes through the memory API
-// (/api/memory).
+// Luma.suggestions' cards, by keyboard, or in bulk with undo: Luma.review), and
+// the auto-approved memories waiting for a look, by day. Everything goes through
+// the memory API (/api/memory).
 (function () {
   "use strict";
   const { api, el, debounce } = window.Luma;
   const suggestions = window.Luma.suggestions;
+  const review = window.Luma.review;
   const { parseTags } = suggestions;
   const $ = (id) => document.getElementById(id);
   const PAGE = 20;
@@ -26,6 +28,8 @@
       el("span", { text: m.subject === "everyone" ? "about everyone" : `about ${m.subject_name || m.subject}` }),
     ];
     if (m.tags && m.tags.length) parts.push(el("span", { class: "tags", text: "#" + m.tags.join(" #") }));
+    if (m.auto_approved_at) parts.push(el("span", { class: "badge auto", title: `Auto-approved ${new Date(m.auto_approved_at).toLocaleString()}; no person has looked at it yet`, text: "auto-approved" }));
+    if (m.confidence !== null && m.confidence !== undefined) parts.push(el("span", { text: `model ${Math.round(m.confidence * 100)}% sure` }));
     if (m.use_count) parts.push(el("span", { text: `used ${m.use_count}×` }));
     if (score) parts.push(el("span", { class: "score", text: `score ${score.toFixed(3)}` }));
     return el("div", { class: "meta-line" }, ...parts);
@@ -66,7 +70,21 @@
     actions.append(
       el("button", { type: "button", class: "small", text: "Edit", onclick: edit }),
       el("button", { type: "button", class: "small danger", text: "Delete", onclick: confirmDelete }));
+    if (m.auto_approved_at && m.status === "approved") {
+      // Auto-approved, waiting for a look: keep it, or send it back to the queue.
+      actions.prepend(
+        el("button", { type: "button", class: "small primary", text: "Keep", onclick: () => call(async () => {
+          await review.decide({ ids: [m.id], decision: "approve" });
+          search(); loadAutoApproved();
+        }) }),
+        el("button", { type: "button", class: "small", text: "Back to review", onclick: () => call(async () => {
+          await review.undo([m.id]);
+          review.announce("Back to pending suggestions.");
+          loadAutoApproved();
+        }) }));
+    }
     li.append(content, metaLine(m, score), actions, error);
+    window.Luma.memoryHistory.decorate(li, m);  // history, restore, "was: …"
     return li;
   }
 
@@ -75,7 +93,8 @@
   function searchParams() {
     const params = new URLSearchParams({ q: $("q").value.trim(), offset, limit: PAGE });
     if ($("f-source").value) params.set("source", $("f-source").value);
-    if ($("f-status").value) params.set("status", $("f-status").value);
+    if ($("f-status").value === "auto") params.set("auto_approved", "true");
+    else if ($("f-status").value) params.set("status", $("f-status").value);
     if ($("f-importance").value) params.set("importance_min", $("f-importance").value);
     for (const tag of parseTags($("f-tags").value)) params.append("tags", tag);
     return params;
@@ -115,38 +134,67 @@
   // ---- suggestions ---------------------------------------------------------
 
   function countSuggestions() {
-    const n = $("suggestion-list").children.length;
+    const cards = [...$("suggestion-list").children];
+    const n = cards.reduce((sum, li) => sum + Number(li.dataset.size || 1), 0);
     $("suggestion-count").textContent = n;
     $("no-suggestions").hidden = n > 0;
     const picked = $("suggestion-list").querySelectorAll(".pick:checked").length;
     $("bulk-approve").disabled = $("bulk-reject").disabled = picked === 0;
-    $("select-all-suggestions").checked = n > 0 && picked === n;
+    $("select-all-suggestions").checked = cards.length > 0 && picked === cards.length;
   }
 
   async function loadSuggestions() {
     try {
       const items = await api("/api/memory/suggestions");
       showError($("suggestions-error"), "");
-      $("suggestion-list").replaceChildren(...items.map((m) => suggestions.card(m, {
-        look: "list", details: metaLine(m), pickable: true, onGone: () => { countSuggestions(); search(); },
+      $("suggestion-list").replaceChildren(...suggestions.groupsOf(items).map(({ lead, members }) => suggestions.card(lead, {
+        look: "list", details: (m) => metaLine(m), members, pickable: true, onGone: () => { countSuggestions(); search(); },
       })));
+      if (items.length < 200) review.setPendingCount(items.length);
     } catch (e) {
       showError($("suggestions-error"), `Could not load suggestions: ${e.message}`);
     }
     countSuggestions();
   }
 
+  // One call for every selected card, all or nothing (a group keeps its chosen
+  // wording); Undo (or u) takes it back.
   async function bulk(kind) {
-    const ids = [...$("suggestion-list").querySelectorAll(".pick:checked")].map((box) => Number(box.dataset.id));
-    const failures = [];
-    for (const id of ids) {
-      try {
-        await (kind === "approve" ? suggestions.approve(id) : suggestions.reject(id));
-      } catch (e) { failures.push(`#${id}: ${e.message}`); }
+    try {
+      await review.decideSelected($("suggestion-list"), kind);
+      showError($("suggestions-error"), "");
+    } catch (e) {
+      showError($("suggestions-error"), `Nothing was ${kind === "approve" ? "approved" : "rejected"}: ${e.message}`);
     }
-    showError($("suggestions-error"), failures.length ? `Some were not ${kind}d: ${failures.join("; ")}` : "");
-    await loadSuggestions();
-    search();
+    countSuggestions();
+  }
+
+  // ---- auto-approved memories, by day ------------------------------------------
+
+  async function loadAutoApproved() {
+    let days;
+    try { days = await api("/api/memory/auto-approved"); } catch (e) { return; }
+    const section = $("auto-approved-section");
+    section.hidden = days.length === 0;
+    const mayUndo = section.dataset.mayUndo === "true";
+    $("auto-approved-days").replaceChildren(...days.map(({ day, count }) => {
+      const when = new Date(`${day}T12:00:00`).toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+      const show = el("button", { type: "button", class: "small", text: "Show them", onclick: () => {
+        $("f-status").value = "auto"; offset = 0; search(); $("memories-heading").scrollIntoView();
+      } });
+      const undo = mayUndo ? el("button", { type: "button", class: "small danger", text: count === 1 ? "Send it back to review" : `Send all ${count} back to review`, onclick: () => undoDay(day, count, when) }) : null;
+      return el("li", { class: "row" }, el("span", { text: `${when}: ${count} auto-approved, not looked at yet` }), show, undo);
+    }));
+  }
+
+  async function undoDay(day, count, when) {
+    try {
+      const answer = await api("/api/memory/auto-approved/undo", { method: "POST", body: { day } });
+      review.setPendingCount(answer.pending_count);
+      review.announce(`${answer.items.length} of ${when}'s auto-approvals are back to pending suggestions.`);
+      showError($("auto-approved-error"), "");
+    } catch (e) { showError($("auto-approved-error"), e.message); return; }
+    loadAutoApproved(); loadSuggestions(); search();
   }
 
   // ---- adding --------------------------------------------------------------
@@ -187,6 +235,14 @@
   $("bulk-approve").addEventListener("click", () => bulk("approve"));
   $("bulk-reject").addEventListener("click", () => bulk("reject"));
 
+  // A version restored, a fact changed, a deleted memory back (memory_history.js);
+  // a decision undone or made in bulk (review.js).
+  document.addEventListener("luma:memories-changed", () => { loadSuggestions(); search(); });
+  document.addEventListener("luma:suggestions-changed", () => { loadSuggestions(); search(); loadAutoApproved(); });
+
+  review.keyboard($("suggestion-list"));
+  $("review-keys").addEventListener("click", review.toggleHelp);
   loadSuggestions();
   search();
+  loadAutoApproved();
 })();
