@@ -10,13 +10,17 @@ from django.test import Client
 from luma.models import RuntimeSettings
 from luma.roles import MODERATORS_GROUP
 from luma.services import runtime_settings_get, runtime_settings_update
+from memories.selectors import subject_names_forget
 from providers.testing.fakes import FakeOllamaServer, FakeOpenAIServer
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rate-limit counters live in the cache: no test inherits another's."""
+    """Rate-limit counters live in the cache, and the names search leaves out of a
+    query's embedding in the process (read by memory id, which a rolled-back test
+    hands out again): no test inherits another's."""
     cache.clear()
+    subject_names_forget()
     yield
     cache.clear()
 
