@@ -38,7 +38,7 @@ from luma.services import runtime_settings_get
 from memories.changes import Surface, memory_changes_by
 from memories.dedupe import memory_relation
 from memories.models import IMPORTANCE_DEFAULT, IMPORTANCE_MAX, IMPORTANCE_MIN, Memory, MemorySource
-from memories.privacy import Blocklist, privacy_categories
+from memories.privacy import CATEGORY_LABELS, Blocklist, privacy_categories
 from memories.review import suggestion_auto_approve
 from memories.selectors import memories_visible_to, memory_rank
 from memories.services import memory_create, suggestion_run_record
@@ -471,7 +471,7 @@ def _candidate_outcome(
     first, so that a secret is counted as withheld whatever its importance."""
     category = _withheld_because(candidate, blocklist)
     if category:
-        logger.info("A suggestion was withheld: it holds a %s.", category)
+        logger.info("A suggestion was withheld (%s).", CATEGORY_LABELS[category])
         return CandidateOutcome(candidate, "withheld", category=category)
     if candidate.importance < threshold:
         return CandidateOutcome(candidate, "unimportant")

@@ -53,6 +53,7 @@ class AutoApprovalSource(models.TextChoices):
 
     WEB = "web", "Web chat"
     DISCORD = "discord", "Discord"
+    API = "api", "API chat (POST /api/chat: apps and scripts)"
 
 
 def validate_auto_approval_sources(value: object) -> None:
@@ -145,7 +146,8 @@ class RuntimeSettings(models.Model):
         ],
         help_text="Words and phrases no suggested memory may contain, one a line (a real "
         "name, a town, a school). A suggestion with one is withheld: never proposed. "
-        "Case, accents and full-width forms do not matter; Latin words match whole.",
+        "Case, accents and full-width forms do not matter; Latin words match whole. It "
+        "applies to new suggestions: review the ones already waiting yourself.",
     )
     auto_approve_enabled = models.BooleanField(
         default=False,
@@ -156,7 +158,7 @@ class RuntimeSettings(models.Model):
         default=list,
         blank=True,
         validators=[validate_auto_approval_sources],
-        help_text="Where the conversation must have taken place: web, discord.",
+        help_text="Where the conversation must have taken place: web, discord, api.",
     )
     auto_approve_min_importance = models.PositiveSmallIntegerField(
         default=8,

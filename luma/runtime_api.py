@@ -97,7 +97,9 @@ class SettingsIn(InputSchema):
     )
     viewer_uploads_enabled: bool | None = None
     auto_approve_enabled: bool | None = None
-    auto_approve_sources: list[AutoApprovalSource] | None = Field(None, max_length=2)
+    auto_approve_sources: list[AutoApprovalSource] | None = Field(
+        None, max_length=len(AutoApprovalSource)
+    )
     auto_approve_min_importance: int | None = Field(None, ge=1, le=10)
     auto_approve_min_confidence: float | None = Field(None, ge=0.0, le=1.0)
 

@@ -97,8 +97,10 @@ def says_the_same(first: str, second: str, similarity: float) -> bool:
 
 
 def _relation(content: str, known: list[Memory]) -> tuple[Relation, Memory | None]:
-    """A close variant with new words revises an approved memory, waits behind a
-    pending one, and is a different fact from a rejected one."""
+    """A close variant with new words revises an approved memory, and is a fact of
+    its own beside a pending or rejected one: dropping it would lose what it adds
+    ("has a cat called Tama" beside "likes cats"); the review queue shows it next to
+    the pending one (`memories.review.suggestion_groups`)."""
     scored = sorted(
         zip(_similarities(content, known), known, strict=True), key=lambda pair: -pair[0]
     )
@@ -111,8 +113,6 @@ def _relation(content: str, known: list[Memory]) -> tuple[Relation, Memory | Non
             break
         if memory.status == MemoryStatus.APPROVED:
             return "update", memory
-        if memory.status == MemoryStatus.PENDING:
-            return "duplicate", memory
     return "new", None
 
 

@@ -73,10 +73,38 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# Degree words that say how much, not what: "really likes green tea" says what
+# "likes green tea" says.
+_INTENSIFIERS = frozenset(
+    [
+        "really",
+        "very",
+        "so",
+        "quite",
+        "truly",
+        "absolutely",
+        "totally",
+        "super",
+        "pretty",
+        "definitely",
+        "actually",
+        "just",
+        "lot",
+        "lots",
+        "much",
+        "always",
+        "genuinely",
+    ]
+)
+
+
 def meaning_units(text: str) -> set[str]:
-    """The words of `text` that carry meaning, and its meaningful CJK characters."""
+    """The words of `text` that carry meaning (degree words such as "really" aside),
+    and its meaningful CJK characters."""
     folded = _folded(text)
-    units = {term for term in query_terms(folded) if not _CJK.search(term)}
+    units = {
+        term for term in query_terms(folded) if not _CJK.search(term) and term not in _INTENSIFIERS
+    }
     return units | {char for char in _CJK.findall(folded) if char not in _CJK_FILLER}
 
 

@@ -247,14 +247,16 @@ class SuggestionRunQuerySet(models.QuerySet):
     def totals(self) -> dict[str, Any]:
         """{"runs", "kept", "dropped", "decided", "skipped", "withheld"}, summed over these
         runs, and "withheld_categories": how many facts were withheld for each category
-        of `memories.privacy.CATEGORY_LABELS`, most first."""
+        of `memories.privacy.CATEGORY_LABELS`, most first (equal counts by name: the
+        same order on every database, whatever order a JSON column keeps keys in)."""
         counted = ("kept", "dropped", "decided", "skipped", "withheld")
         sums = self.aggregate(runs=Count("pk"), **{name: Sum(name) for name in counted})
         totals: dict[str, Any] = {name: value or 0 for name, value in sums.items()}
         categories: Counter[str] = Counter()
         for row in self.filter(withheld__gt=0).values_list("withheld_categories", flat=True):
             categories.update({str(name): int(count) for name, count in (row or {}).items()})
-        totals["withheld_categories"] = dict(categories.most_common())
+        ranked = sorted(categories.items(), key=lambda item: (-item[1], item[0]))
+        totals["withheld_categories"] = dict(ranked)
         return totals
 
 

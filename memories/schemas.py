@@ -53,7 +53,14 @@ class MemoryOut(Schema):
     tags: list[str]
     subject: str
     subject_name: str
+    subject_label: str = Field(
+        description='Whom it is about, in words: "everyone", the name it was given, the '
+        'account\'s username, or "Discord user <id>".'
+    )
     updates_id: int | None
+    updates_text: str | None = Field(
+        description="For a suggestion that revises a fact: that fact's text."
+    )
     supersedes_id: int | None = Field(description="The older fact this one replaced.")
     was: str | None = Field(description="The text of the fact this one replaced.")
     valid_until: datetime | None = Field(
@@ -79,6 +86,14 @@ class MemoryOut(Schema):
     @staticmethod
     def resolve_was(memory: Memory) -> str | None:
         return memory.supersedes.content if memory.supersedes_id else None
+
+    @staticmethod
+    def resolve_subject_label(memory: Memory) -> str:
+        return memory.subject_label
+
+    @staticmethod
+    def resolve_updates_text(memory: Memory) -> str | None:
+        return memory.updates.content if memory.updates_id else None
 
     @staticmethod
     def resolve_auto_approved_at(memory: Memory) -> datetime | None:

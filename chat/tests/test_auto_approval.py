@@ -115,6 +115,27 @@ def test_auto_approval_applies_only_to_the_chosen_sources(auto_approving, openai
     assert by_content("Kai plays bass too.").auto_approved
 
 
+def test_chats_through_the_api_are_a_source_of_their_own(
+    auto_approving, openai_server, user_client
+):
+    """Found trying Luma as a new user: facts from `POST /api/chat` (channel "api")
+    could never be auto-approved, as the settings offered only web and Discord."""
+
+    def api_chat(content: str) -> Memory:
+        openai_server.behaviour.reply = answer(
+            {"content": content, "importance": 9, "confidence": 0.9}
+        )
+        response = user_client.post("/api/chat", {"message": "Hi!"}, "application/json")
+        assert response.status_code == 200, response.content
+        return by_content(content)
+
+    assert api_chat("Viewer speedruns Celeste.").status == MemoryStatus.PENDING
+    response = user_client.get("/api/settings")
+    assert response.status_code == 403  # the owner's, not a viewer's
+    runtime_settings_update(auto_approve_sources=["web", "api"])
+    assert api_chat("Viewer collects vinyl records.").auto_approved
+
+
 def test_an_update_to_a_known_fact_always_waits_for_a_person(auto_approving, openai_server, user):
     known = memory_create(content="Viewer streams on Fridays.", subject_user=user)
 

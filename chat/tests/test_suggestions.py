@@ -121,6 +121,27 @@ def test_a_fact_already_known_or_pending_is_not_suggested_again(suggesting, open
     assert [memory.content for memory in suggestions()] == ["Viewer likes green tea."]
 
 
+def test_a_variant_of_a_pending_suggestion_that_adds_something_is_proposed_too(
+    suggesting, openai_server, user
+):
+    """Found trying Luma as a new user: "has a cat called Tama" was dropped as a
+    duplicate of the pending "likes cats a lot" and reached no one."""
+    memory_create(
+        content="Kai likes cats a lot.", subject_user=user, source=MemorySource.AI_SUGGESTED
+    )
+
+    chat(
+        user,
+        openai_server,
+        answer({"content": "Kai has a cat called Tama.", "importance": 7}),
+    )
+
+    assert sorted(memory.content for memory in suggestions()) == [
+        "Kai has a cat called Tama.",
+        "Kai likes cats a lot.",
+    ]
+
+
 def test_a_rejected_fact_is_not_proposed_again(suggesting, openai_server, user, admin_user):
     rejected = memory_create(
         content="Viewer has a cat named Tofu.", subject_user=user, source=MemorySource.AI_SUGGESTED

@@ -28,7 +28,8 @@ class Migration(migrations.Migration):
                 help_text="Words and phrases no suggested memory may contain, one a line (a "
                 "real name, a town, a school). A suggestion with one is withheld: never "
                 "proposed. Case, accents and full-width forms do not matter; Latin words "
-                "match whole.",
+                "match whole. It applies to new suggestions: review the ones already "
+                "waiting yourself.",
                 validators=[
                     luma.models.LinesValidator(
                         max_chars=200, max_lines=500, what="blocklist entries"

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             field=models.JSONField(
                 blank=True,
                 default=list,
-                help_text="Where the conversation must have taken place: web, discord.",
+                help_text="Where the conversation must have taken place: web, discord, api.",
                 validators=[luma.models.validate_auto_approval_sources],
             ),
         ),
