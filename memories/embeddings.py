@@ -54,6 +54,10 @@ class Embedder(Protocol):
     name: str
     # About the cosine of two unrelated sentences (see `similarity_scaled`).
     unrelated_similarity: float
+    # Whether it places texts in every script by meaning. An English-only model puts
+    # any two Chinese or Japanese sentences close together (MiniLM: 0.4-0.5, above the
+    # search's floor), so with it a query in such a script is searched by its words.
+    multilingual: bool
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One L2-normalised float32 row per text: what is searched (memories)."""
@@ -103,6 +107,7 @@ class OnnxSentenceEmbedder:
     """A sentence-transformers model exported to ONNX (MiniLM by default)."""
 
     unrelated_similarity = 0.0
+    multilingual = False
 
     def __init__(self, model_path: Path, tokenizer_path: Path, sha256: str) -> None:
         import onnxruntime
@@ -153,6 +158,7 @@ class MultilingualE5Embedder:
     the engine does not say that it is thread-safe."""
 
     unrelated_similarity = 0.7
+    multilingual = True
 
     def __init__(self, model_path: Path, sha256: str) -> None:
         try:
@@ -194,6 +200,7 @@ class OllamaEmbedder:
         self.provider = provider_build(row, "ollama")
         self.name = f"ollama:{row.ollama_embedding_model}"
         self.unrelated_similarity = 0.0
+        self.multilingual = True  # the owner picks the model (bge-m3, nomic, …)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

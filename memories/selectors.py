@@ -38,7 +38,7 @@ from memories.embeddings import (
 from memories.models import Memory, MemoryStatus
 from memories.query_dates import DateSpan, query_dates
 from memories.query_names import without_names
-from memories.search_index import lexical_search
+from memories.search_index import GRAM_RUN, lexical_search
 from memories.subjects import ABOUT_EVERYONE, Subject
 from memories.timeframe import query_asks_about_the_past
 from providers.base import estimate_tokens
@@ -188,8 +188,9 @@ def subject_names_forget() -> None:
 def _query_vector_start(query: str) -> tuple[Embedder, Future[np.ndarray]] | None:
     """Begin embedding the query without the names of the people memories are about
     (`memories.query_names`; a few hundred recent queries are remembered); None when
-    search is lexical. While the warm-up loads the model and the vectors, a search
-    never waits for them."""
+    search is lexical: while the warm-up loads the model and the vectors (a search
+    never waits for them), and for a query in a script the model does not read
+    (`Embedder.multilingual`)."""
     if not query.strip():
         return None
     if vector_index_warming():
@@ -200,7 +201,7 @@ def _query_vector_start(query: str) -> tuple[Embedder, Future[np.ndarray]] | Non
     except LumaError as error:
         logger.warning("Semantic search unavailable, lexical only: %s", error.message)
         return None
-    if embedder is None:
+    if embedder is None or (not embedder.multilingual and GRAM_RUN.search(query)):
         return None
     query = without_names(query, subject_names())
     if not query.strip():

@@ -250,3 +250,18 @@ def test_postgresql_sees_the_same_grams_and_words_as_python():
 
     assert sorted(grams) == sorted(["の", "新", "作", "の新", "新作", "❤"])
     assert spaced == "Zelda の新作   ❤ ️"
+
+
+def test_with_an_english_model_a_query_in_another_script_finds_only_its_words():
+    """Found trying Luma as a new user: with MiniLM (English) every Chinese or Japanese
+    memory came back for `猫`, as the model puts any two such sentences at 0.4-0.5,
+    above the search's floor. Such a query is now searched by its words alone."""
+    cat, saturday, zelda = (
+        memory_create(content=content)
+        for content in ("カイは猫が好き", "配信は毎週土曜日の夜です", ZELDA)
+    )
+    assert Memory.objects.filter(embedding__isnull=False).count() == 3  # embedded
+
+    assert searched("猫") == [cat.content]
+    assert searched("塞尔达") == [zelda.content]
+    assert prompted("土曜日")[0] == saturday.content
