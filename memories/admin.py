@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -57,6 +58,17 @@ class MemoryAdmin(ModeratorAccess, SimpleHistoryAdmin):
     made it, from where; open a version and "Revert" to restore it)."""
 
     history_list_display = ["surface", "actor", "status", "content_short"]
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> Any:
+        """The versions, with "changed by" linking to the user's page only for whom
+        may open it (a moderator got a "Not allowed" page)."""
+        user_model = get_user_model()._meta
+        if not request.user.has_perm(f"{user_model.app_label}.change_{user_model.model_name}"):
+            extra_context = {**(extra_context or {}), "admin_user_view": ""}
+        return super().history_view(request, object_id, extra_context)
+
     list_display = [
         "content_short",
         "source",

@@ -243,6 +243,23 @@ def test_the_admin_shows_a_memorys_history_and_reverts_a_version(moderator_clien
     assert (newest.surface, newest.history_user.username) == ("admin", "mod")
 
 
+def test_the_admin_history_links_who_changed_it_only_for_whom_may_open_their_page(
+    moderator_client, admin_client, admin_user
+):
+    """Found trying Luma as a new user: a moderator's "changed by" link led to a
+    "Not allowed" page (the user admin is the owner's)."""
+    from memories.changes import Surface, memory_changes_by
+
+    with memory_changes_by(surface=Surface.WEB, user=admin_user):
+        memory = memory_create(content="The mascot is a fox.")
+    url = reverse("admin:memories_memory_history", args=[memory.pk])
+    user_page = reverse("admin:auth_user_change", args=[admin_user.pk])
+
+    as_moderator = moderator_client.get(url).content.decode()
+    assert admin_user.username in as_moderator and user_page not in as_moderator
+    assert user_page in admin_client.get(url).content.decode()
+
+
 def test_the_history_of_a_memory_someone_may_not_edit_is_not_found(user_client, other_user):
     theirs = memory_create(content="Stranger's secret.", subject_user=other_user)
     assert send(user_client, "get", f"/{theirs.pk}/history").status_code == 404
