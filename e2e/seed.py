@@ -50,6 +50,8 @@ def settings(**changes: Any) -> dict[str, Any]:
 def memory(**fields: Any) -> dict[str, Any]:
     if "subject_username" in fields:
         fields["subject_user"] = User.objects.get(username=fields.pop("subject_username"))
+    if "updates_id" in fields:
+        fields["updates"] = Memory.objects.get(pk=fields.pop("updates_id"))
     created = memory_create(**fields)
     return {"id": created.pk, "status": created.status}
 

@@ -207,6 +207,7 @@ def test_a_days_auto_approvals_go_back_to_review_with_one_switch(page: Page, liv
     expect(listed).to_contain_text("auto-approved")
     expect(listed).to_contain_text("95% sure")
 
+    page.once("dialog", lambda dialog: dialog.accept())  # asked first (test_trial_fixes.py)
     section.get_by_role("button", name="Send it back to review").click()
 
     expect(page.locator(f"#suggestion-list > li[data-id='{made['id']}']")).to_be_visible()

@@ -4,7 +4,7 @@
 // seconds, a few times after each reply (suggestions are made in the background
 // after it), and after an undo. Only shown when the owner lets the AI suggest
 // memories. Moderators also see how many of the model's suggestions could not be
-// understood lately.
+// understood lately (the template's data-suggestion-drops place, theirs only).
 (function () {
   "use strict";
   const list = document.getElementById("suggestions"), empty = document.getElementById("suggestions-empty");
@@ -12,20 +12,18 @@
   const { api, el } = window.Luma;
   const { review, suggestions } = window.Luma;
   const showEmpty = () => { empty.hidden = list.children.length > 0; };
-  const drops = suggestions.dropNotice();
-  list.before(drops.node);
   const keys = el("button", { type: "button", class: "link small-text", text: "Review by keyboard: the keys (?)", onclick: review.toggleHelp });
   list.before(keys);
 
   function details(s) {
-    const about = s.subject === "everyone" ? "about everyone" : `about ${s.subject_name || s.subject}`;
+    const about = s.subject === "everyone" ? "about everyone" : `about ${s.subject_label}`;
     return el("small", { class: "muted", text: `${about} · importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
   }
 
   const card = ({ lead, members }) => suggestions.card(lead, { look: "panel", details, members, pickable: true, onGone: showEmpty });
 
   async function load() {
-    drops.refresh();
+    suggestions.refreshDropNotices();
     let items;
     try { items = await api("/api/memory/suggestions"); }
     catch (e) {

@@ -76,9 +76,11 @@
     return answer;
   }
 
-  async function undoLast() {
+  // bringBack: the keys' list puts its focus on the card brought back (the u key).
+  async function undoLast({ bringBack = false } = {}) {
     const last = history.pop();
     if (!last) { announce("Nothing to undo."); return; }
+    if (bringBack && active) active.focusWhenBack(last.ids);
     try {
       const answer = await undo(last.ids);
       const text = `Undone: ${plural(answer.items.length, "suggestion")} back to pending.`;
@@ -185,8 +187,26 @@
       announce(`${box.checked ? "Selected" : "Unselected"}; ${n} selected.`);
     }
 
+    // Cards an undo brings back (focusWhenBack): the first of them to appear in the
+    // list takes the focus, once, within a few seconds.
+    let wanted = null, wantedUntil = 0;
+    function focusWhenBack(ids) {
+      wanted = new Set(ids.map(String));
+      wantedUntil = Date.now() + 5000;
+      focusBroughtBack();
+    }
+    function focusBroughtBack() {
+      if (!wanted || Date.now() > wantedUntil) { wanted = null; return false; }
+      const back = cards().find((li) => wanted.has(li.dataset.id));
+      if (!back) return false;
+      wanted = null;
+      focus(back);
+      return true;
+    }
+
     // A decided card leaves: the next one takes the focus. A reloaded list keeps it.
     new MutationObserver(() => {
+      if (focusBroughtBack()) return;
       if (!current || current.isConnected) return;
       const sameOne = list.querySelector(`[data-id="${current.dataset.id}"]`);
       const wasHere = document.activeElement === document.body || list.contains(document.activeElement);
@@ -198,7 +218,7 @@
       if (card && card.parentElement === list) focus(card, { moveFocus: false });
     });
 
-    const controller = { list, move, act, select };
+    const controller = { list, move, act, select, focusWhenBack };
     active = controller;
     return controller;
   }
@@ -210,7 +230,7 @@
     const actions = {
       j: () => active.move(1), k: () => active.move(-1),
       a: () => active.act("approve"), e: () => active.act("edit"), r: () => active.act("reject"),
-      x: () => active.select(), u: () => undoLast(), "?": toggleHelp,
+      x: () => active.select(), u: () => undoLast({ bringBack: true }), "?": toggleHelp,
     };
     if (inList) Object.assign(actions, { ArrowDown: actions.j, ArrowUp: actions.k });
     const run = actions[e.key];

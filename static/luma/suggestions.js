@@ -97,9 +97,10 @@
       el("button", { type: "button", class: "small primary", text: members.length ? `Approve (1 of ${group.length})` : "Approve", "data-action": "approve", onclick: () => act("approve") }),
       el("button", { type: "button", class: "small", text: "Edit", "data-action": "edit", onclick: edit }),
       el("button", { type: "button", class: "small danger", text: members.length ? `Reject all ${group.length}` : "Reject", "data-action": "reject", onclick: () => act("reject") }));
+    const replaces = s.updates_id ? replacesLine(s) : null;
     const pick = pickable ? el("input", { type: "checkbox", class: "pick", "aria-label": "Select this suggestion", dataset: { id: s.id } }) : null;
     const head = pick ? el("div", { class: "pick-row" }, pick, content) : content;
-    li.append(...[head, detailsOf(s), members.length ? duplicatesBox() : null, actions, error].filter(Boolean));
+    li.append(...[head, replaces, detailsOf(s), members.length ? duplicatesBox() : null, actions, error].filter(Boolean));
     return li;
 
     // "Said 2 more times in other words": the wordings to choose from, and a way out
@@ -120,6 +121,13 @@
         el("p", { class: "muted small-text", text: "Approving keeps the wording chosen here and rejects the others as its duplicates." }),
         el("ul", { class: "plain" }, ...choices), split);
     }
+  }
+
+  // "Replaces: <that fact's text>" under a suggestion that would update an existing
+  // memory (the API's updates_id and updates_text).
+  function replacesLine(s) {
+    const text = s.updates_text || `memory #${s.updates_id}`;
+    return el("p", { class: "replaces small-text muted" }, el("strong", { text: "Replaces: " }), el("span", { class: "replaces-text", text }));
   }
 
   // For moderators and the owner: "2 suggestions from the model could not be
@@ -149,12 +157,15 @@
     return { node, refresh };
   }
 
-  // A page may hold the notice's place with an element marked data-suggestion-drops.
-  document.querySelectorAll("[data-suggestion-drops]").forEach((place) => {
+  // A page holds the notice's place with an element marked data-suggestion-drops, which
+  // its template renders for moderators and the owner only (nobody else may ask).
+  const placedNotices = [...document.querySelectorAll("[data-suggestion-drops]")].map((place) => {
     const notice = dropNotice();
     place.replaceWith(notice.node);
     notice.refresh();
+    return notice;
   });
+  const refreshDropNotices = () => placedNotices.forEach((notice) => notice.refresh());
 
-  window.Luma.suggestions = { card, groupsOf, approve, reject, openEditor, parseTags, dropNotice };
+  window.Luma.suggestions = { card, groupsOf, approve, reject, openEditor, parseTags, dropNotice, refreshDropNotices };
 })();

@@ -12,6 +12,7 @@
   const $ = (id) => document.getElementById(id);
   const PAGE = 20;
   let offset = 0, total = 0, searchSeq = 0;
+  let searchedFor = null;  // the query and filters of the last search (searchKey)
 
   const SOURCE_LABELS = { manual: "added by hand", ai_suggested: "AI suggestion", document: "document" };
 
@@ -25,7 +26,7 @@
       el("span", { class: "badge" + (m.status === "pending" ? " pending" : ""), text: m.status }),
       el("span", { text: SOURCE_LABELS[m.source] || m.source }),
       el("span", { class: "importance", text: `importance ${m.importance}` }),
-      el("span", { text: m.subject === "everyone" ? "about everyone" : `about ${m.subject_name || m.subject}` }),
+      el("span", { text: m.subject === "everyone" ? "about everyone" : `about ${m.subject_label}` }),
     ];
     if (m.tags && m.tags.length) parts.push(el("span", { class: "tags", text: "#" + m.tags.join(" #") }));
     if (m.auto_approved_at) parts.push(el("span", { class: "badge auto", title: `Auto-approved ${new Date(m.auto_approved_at).toLocaleString()}; no person has looked at it yet`, text: "auto-approved" }));
@@ -60,7 +61,7 @@
     function confirmDelete() {
       const yes = el("button", { type: "button", class: "small danger", text: "Yes, delete" });
       const no = el("button", { type: "button", class: "small", text: "Keep it" });
-      const ask = el("div", { class: "row confirm", role: "group" }, el("span", { text: "Delete this memory for good?" }), yes, no);
+      const ask = el("div", { class: "row confirm", role: "group" }, el("span", { text: "Delete this memory? You can restore it from Recently deleted for 30 days." }), yes, no);
       yes.addEventListener("click", () => call(async () => { await api(`/api/memory/${m.id}`, { method: "DELETE" }); gone(); }));
       no.addEventListener("click", () => { ask.replaceWith(actions); });
       actions.replaceWith(ask);
@@ -100,8 +101,16 @@
     return params;
   }
 
+  // The query and filters, without the page: what a new search would ask for.
+  function searchKey() {
+    const params = searchParams();
+    params.delete("offset");
+    return params.toString();
+  }
+
   async function search() {
     const seq = ++searchSeq;
+    searchedFor = searchKey();
     let page;
     try {
       page = await api("/api/memory/search?" + searchParams());
@@ -129,7 +138,12 @@
     $("next").disabled = offset + PAGE >= total;
   }
 
-  const searchSoon = debounce(() => { offset = 0; search(); }, 200);
+  // Leaving the search box fires `change` with nothing changed: no new search then, so
+  // an open History or an edit in the results stays open.
+  const searchSoon = debounce(() => {
+    if (searchKey() === searchedFor) return;
+    offset = 0; search();
+  }, 200);
 
   // ---- suggestions ---------------------------------------------------------
 
@@ -143,9 +157,13 @@
     $("select-all-suggestions").checked = cards.length > 0 && picked === cards.length;
   }
 
+  let shownSuggestions = new Set();  // ids of the suggestions on the page (group members too)
+
   async function loadSuggestions() {
     try {
       const items = await api("/api/memory/suggestions");
+      shownSuggestions = new Set(items.map((m) => m.id));
+      $("new-suggestions").hidden = true;
       showError($("suggestions-error"), "");
       $("suggestion-list").replaceChildren(...suggestions.groupsOf(items).map(({ lead, members }) => suggestions.card(lead, {
         look: "list", details: (m) => metaLine(m), members, pickable: true, onGone: () => { countSuggestions(); search(); },
@@ -169,6 +187,20 @@
     countSuggestions();
   }
 
+  // Every 30 seconds while the tab is visible (as the chat's panel): the navigation's
+  // count, and "N new suggestions — Show" when some arrived. The list itself is only
+  // reloaded on Show, so a card being edited or holding the keys' focus stays put.
+  async function checkForNewSuggestions() {
+    if (document.hidden) return;
+    suggestions.refreshDropNotices();
+    let items;
+    try { items = await api("/api/memory/suggestions"); } catch (_) { return; }
+    if (items.length < 200) review.setPendingCount(items.length);
+    const fresh = items.filter((m) => !shownSuggestions.has(m.id)).length;
+    $("new-suggestions-text").textContent = `${fresh} new suggestion${fresh === 1 ? "" : "s"}`;
+    $("new-suggestions").hidden = fresh === 0;
+  }
+
   // ---- auto-approved memories, by day ------------------------------------------
 
   async function loadAutoApproved() {
@@ -188,6 +220,8 @@
   }
 
   async function undoDay(day, count, when) {
+    const what = count === 1 ? `the memory auto-approved on ${when}` : `all ${count} memories auto-approved on ${when}`;
+    if (!window.confirm(`Send ${what} back to review? They stay unused until someone approves them again.`)) return;
     try {
       const answer = await api("/api/memory/auto-approved/undo", { method: "POST", body: { day } });
       review.setPendingCount(answer.pending_count);
@@ -234,6 +268,9 @@
   });
   $("bulk-approve").addEventListener("click", () => bulk("approve"));
   $("bulk-reject").addEventListener("click", () => bulk("reject"));
+  $("new-suggestions-show").addEventListener("click", loadSuggestions);
+  setInterval(checkForNewSuggestions, 30000);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) checkForNewSuggestions(); });
 
   // A version restored, a fact changed, a deleted memory back (memory_history.js);
   // a decision undone or made in bulk (review.js).
