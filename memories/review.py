@@ -31,12 +31,14 @@ from memories.embeddings import embedder_get, similarity_scaled, vector_from_byt
 from memories.history import _pending_version, _restore_fields
 from memories.models import Memory, MemoryEmbedding, MemorySource, MemoryStatus
 from memories.selectors import memories_readable_by
-from memories.services import InvalidMemory, memory_approve
+from memories.services import InvalidMemory, memory_approve, memory_supersession_undo
 
 logger = logging.getLogger(__name__)
 
 Decision = Literal["approve", "reject"]
 REVIEW_MAX_IDS = 200
+# The history's reason on a fact made current again by taking back an approval.
+_UNDONE = "current again: approval of {} undone"
 AUTO_APPROVAL_DAYS_LISTED = 30
 
 
@@ -132,7 +134,7 @@ def _decided(memory: Memory, **changes: Any) -> Memory:
 
 def _rejected(memory: Memory, reviewer: AbstractBaseUser, reason: str) -> Memory:
     if memory.status == MemoryStatus.APPROVED:  # auto-approved: its approval goes first
-        _supersession_reverted(memory)
+        memory_supersession_undo(memory=memory, reason=_UNDONE.format(memory.pk))
     return _decided(
         memory,
         status=MemoryStatus.REJECTED,
@@ -223,19 +225,6 @@ def suggestions_review(
 # ---- undoing ------------------------------------------------------------------------
 
 
-def _supersession_reverted(memory: Memory) -> None:
-    """The fact `memory`'s approval superseded is current again."""
-    if memory.supersedes_id is None:
-        return
-    old = Memory.objects.select_for_update().filter(pk=memory.supersedes_id).first()
-    if old is not None and old.valid_until is not None:
-        old.valid_until = None
-        old._change_reason = f"current again: approval of {memory.pk} undone"
-        old.save(update_fields=["valid_until", "updated_at"])
-    Memory.objects.filter(pk=memory.pk).update(supersedes=None)
-    memory.supersedes_id = None
-
-
 def _undoable(memory: Memory) -> str:
     """Why `memory` cannot go back to pending, or "" when it can."""
     if memory.source != MemorySource.AI_SUGGESTED:
@@ -249,7 +238,7 @@ def _back_to_pending(memory: Memory, reason: str) -> Memory:
     if memory.status == MemoryStatus.PENDING:
         return memory
     if memory.status == MemoryStatus.APPROVED:
-        _supersession_reverted(memory)
+        memory_supersession_undo(memory=memory, reason=_UNDONE.format(memory.pk))
     Memory.objects.filter(pk=memory.pk).update(auto_approved_at=None)
     return _restore_fields(memory, _pending_version(memory), reason)
 

@@ -403,17 +403,20 @@ def _supersede(*, old: Memory, new: Memory) -> None:
     new.save(update_fields=["supersedes", "updated_at"])
 
 
-def memory_supersession_undo(*, memory: Memory) -> Memory | None:
+def memory_supersession_undo(*, memory: Memory, reason: str = "current again") -> Memory | None:
     """When `memory` no longer stands (its approval undone), the fact it superseded
-    is current again; returns that fact, or None when there was none to bring back."""
+    is current again and `memory` no longer links to it (approving it again does);
+    returns that fact, or None when there was none to bring back."""
     if memory.supersedes_id is None:
         return None
     with transaction.atomic():
         old = Memory.objects.select_for_update().filter(pk=memory.supersedes_id).first()
+        Memory.objects.filter(pk=memory.pk).update(supersedes=None)
+        memory.supersedes_id = None
         if old is None or old.valid_until is None:
             return None
         old.valid_until = None
-        old._change_reason = "current again"
+        old._change_reason = reason
         old.save(update_fields=["valid_until", "updated_at"])
     return old
 
