@@ -177,12 +177,22 @@ def session_state(browser: Browser, live_luma: LiveLuma) -> dict[str, Any]:
     return state
 
 
-def log_in(page: Page) -> None:
+def log_in(page: Page, username: str = USERNAME, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(USERNAME)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+
+
+def logged_in_page(browser: Browser, live_luma: LiveLuma, username: str, **role: bool) -> Page:
+    """A new browser session of a new user `username` (`moderator=True`, …: its role),
+    logged in through the login page."""
+    password = f"pw-{username}-123"
+    live_luma.seed("user", username=username, password=password, **role)
+    page = browser.new_context(base_url=live_luma.url).new_page()
+    log_in(page, username, password)
+    return page
 
 
 @pytest.fixture

@@ -1,21 +1,11 @@
 """What each role sees in a real browser: links, buttons and the 403 page."""
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
+
+from e2e.conftest import logged_in_page
 
 pytestmark = pytest.mark.browser
-
-
-def logged_in_page(browser: Browser, live_luma, username: str, **role: bool) -> Page:
-    live_luma.seed("user", username=username, password=f"pw-{username}-123", **role)
-    context = browser.new_context(base_url=live_luma.url)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(f"pw-{username}-123")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
-    return page
 
 
 def test_a_viewer_sees_no_settings_admin_or_upload_and_gets_a_clear_403(browser, live_luma):

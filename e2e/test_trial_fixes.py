@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import USERNAME, LiveLuma, deepseek_settings
+from e2e.conftest import USERNAME, LiveLuma, deepseek_settings, logged_in_page
 
 
 @pytest.fixture(autouse=True)
@@ -147,25 +147,13 @@ def test_every_navigation_link_shows_on_a_phone_without_sideways_scrolling(
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
 
 
-def viewer_page(browser: Browser, live_luma: LiveLuma, username: str, **role: bool) -> Page:
-    live_luma.seed("user", username=username, password=f"pw-{username}-123", **role)
-    context = browser.new_context(base_url=live_luma.url)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(f"pw-{username}-123")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
-    return page
-
-
 @pytest.mark.parametrize(("username", "moderator"), [("trial-viewer", False), ("trial-mod", True)])
 def test_only_moderators_ask_for_the_dropped_suggestions(
     browser: Browser, live_luma: LiveLuma, fake_openai, username: str, moderator: bool
 ) -> None:
     """A viewer's chat asked GET /api/memory/suggestions/runs on every load: a 403."""
     suggestions_on(live_luma, fake_openai)
-    page = viewer_page(browser, live_luma, username, moderator=moderator)
+    page = logged_in_page(browser, live_luma, username, moderator=moderator)
     runs: list[int] = []
     page.on("response", lambda r: runs.append(r.status) if "/suggestions/runs" in r.url else None)
     page.reload()
