@@ -2,11 +2,17 @@
 
 Client to server: `{"type": "send", "text": ..., "conversation_id": ...,
 "resend_of": optional}`, `{"type": "continue", "conversation_id": ...,
-"continue_of": reply id}` and `{"type": "stop"}`. Server to client:
-`user_message` (the stored message; `continuing` with the reply for a continue),
+"continue_of": reply id}`, `{"type": "regenerate", "conversation_id": ...,
+"message_id": the last reply}`, `{"type": "edit", "conversation_id": ...,
+"message_id": a message of yours, "text": ...}` (later turns are replaced) and
+`{"type": "stop"}`. Server to client: `user_message` (the stored message;
+`continuing` with the reply for a continue, `regenerating` with the reply a new
+version is being written of),
 `reasoning` (a piece of a reasoning model's thinking; `reply_was_reasoning` when
 the tokens so far turn out to have been thinking: a closing tag came with no
-opening one), `token` (one per chunk of the reply), `done` (the stored reply;
+opening one), `token` (one per chunk of the reply; now and then with `html`, the
+whole reply so far rendered as the finished one is, so Markdown shows as it
+streams), `done` (the stored reply;
 `together` when an earlier reply already answered this message) or `error`,
 then `idle`; the messages have the shape of `chat.schemas.MessageOut`, like the
 API's. When a reply fails after some text,
@@ -18,17 +24,20 @@ API's. When a reply fails after some text,
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from chat.markdown import markdown_to_safe_html
 from chat.models import Channel
 from chat.schemas import message_out
 from chat.services import (
     ReplyContinues,
     ReplyEvent,
+    ReplyRegenerates,
     Speaker,
     UserMessageStored,
     conversation_for_owner,
@@ -43,8 +52,11 @@ from providers.reasoning import ReplyWasReasoning
 logger = logging.getLogger(__name__)
 
 NOT_LOGGED_IN = 4401
-# What a client may send; any logged-in account may send both, on its own conversations.
-MESSAGE_TYPES = ("send", "continue", "stop")
+# What a client may send; any logged-in account may send them, on its own conversations.
+MESSAGE_TYPES = ("send", "continue", "regenerate", "edit", "stop")
+REPLYING_TYPES = ("send", "continue", "regenerate", "edit")
+# How often a streaming reply's Markdown is rendered again (each render is the whole text).
+HTML_EVERY_SECONDS = 0.08
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -80,7 +92,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         kind = content.get("type")
         if kind == "stop":
             self.stop_requested.set()
-        elif kind in ("send", "continue"):
+        elif kind in REPLYING_TYPES:
             if self.reply_task is not None and not self.reply_task.done():
                 await self.send_json(
                     {"type": "error", "message": "Wait for the current reply to finish."}
@@ -129,13 +141,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             should_stop=lambda: self.stop_requested.is_set() or abandoned(),
             resend_of=request.resend_of,
             continue_of=request.continue_of,
+            regenerate_of=request.regenerate_of,
+            edit_of=request.edit_of,
         )
+        rendered = _Rendered()
         for event in events:
-            yield _as_json(event)
+            yield rendered.add(_as_json(event))
 
     async def _send_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
-        if event["type"] in {"user_message", "done", "continuing"}:
+        if event["type"] in {"user_message", "done", "continuing", "regenerating"}:
             await self.channel_layer.group_send(
                 self.user_group,
                 {
@@ -146,32 +161,61 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
 
 
+class _Rendered:
+    """The reply streamed so far, rendered to HTML at most every `HTML_EVERY_SECONDS`
+    (on the reply thread): the page shows Markdown as it comes, and a long reply is
+    not rendered once per token."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.rendered_at = 0.0
+
+    def add(self, event: dict[str, Any]) -> dict[str, Any]:
+        if event["type"] in ("continuing", "regenerating", "user_message"):
+            self.text = event["content"] if event["type"] == "continuing" else ""
+        elif event["type"] == "reply_was_reasoning":
+            self.text = ""
+        elif event["type"] == "token":
+            self.text += event["text"]
+            now = time.monotonic()
+            if now - self.rendered_at >= HTML_EVERY_SECONDS:
+                self.rendered_at = now
+                return {**event, "html": markdown_to_safe_html(self.text)}
+        return event
+
+
 @dataclass(frozen=True)
 class _SendRequest:
     text: str
     conversation_id: int | None
     resend_of: int | None
     continue_of: int | None
+    regenerate_of: int | None = None
+    edit_of: int | None = None
 
     @classmethod
     def parse(cls, content: dict[str, Any]) -> "_SendRequest":
         """Raises ValueError with a message for the person when an id is not a number."""
+        names = ("conversation_id", "resend_of", "continue_of", "message_id")
         try:
-            ids = {
-                name: int(content[name]) if content.get(name) else None
-                for name in ("conversation_id", "resend_of", "continue_of")
-            }
+            ids = {name: int(content[name]) if content.get(name) else None for name in names}
         except (TypeError, ValueError):
             raise ValueError(
-                "conversation_id, resend_of and continue_of must be numbers."
+                "conversation_id, resend_of, continue_of and message_id must be numbers."
             ) from None
-        if content.get("type") == "continue" and (
-            ids["continue_of"] is None or ids["conversation_id"] is None
-        ):
-            raise ValueError("A continue request needs conversation_id and continue_of.")
-        if content.get("type") != "continue":
-            ids["continue_of"] = None
-        return cls(str(content.get("text", "")), **ids)
+        kind = content.get("type")
+        needed = {"continue": "continue_of", "regenerate": "message_id", "edit": "message_id"}
+        if kind in needed and (ids[needed[kind]] is None or ids["conversation_id"] is None):
+            raise ValueError(f"A {kind} request needs conversation_id and {needed[kind]}.")
+        message_id = ids.pop("message_id")
+        return cls(
+            str(content.get("text", "")),
+            conversation_id=ids["conversation_id"],
+            resend_of=ids["resend_of"] if kind == "send" else None,
+            continue_of=ids["continue_of"] if kind == "continue" else None,
+            regenerate_of=message_id if kind == "regenerate" else None,
+            edit_of=message_id if kind == "edit" else None,
+        )
 
 
 def _coalesced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -185,7 +229,10 @@ def _coalesced(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             and event["type"] in ("token", "reasoning")
             and last["type"] == event["type"]
         ):
-            out[-1] = {**last, "text": last["text"] + event["text"]}
+            merged = {**last, "text": last["text"] + event["text"]}
+            if "html" in event:  # the newest rendering; else the last one stays
+                merged["html"] = event["html"]
+            out[-1] = merged
         else:
             out.append(event)
     return out
@@ -202,6 +249,8 @@ def _as_json(event: ReplyEvent) -> dict[str, Any]:
         return {"type": "user_message", **_jsonable(message_out(event.message, memories=()))}
     if isinstance(event, ReplyContinues):
         return {"type": "continuing", **_jsonable(message_out(event.message))}
+    if isinstance(event, ReplyRegenerates):
+        return {"type": "regenerating", **_jsonable(message_out(event.message))}
     return {
         "type": "done",
         "stopped": event.stopped,

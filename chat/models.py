@@ -7,6 +7,8 @@ class Channel(models.TextChoices):
     WEB = "web", "Web"
     DISCORD = "discord", "Discord"
     API = "api", "API"
+    OPENAI = "openai", "Other apps (OpenAI-compatible API)"
+    TWITCH = "twitch", "Twitch"
 
 
 class Role(models.TextChoices):
@@ -37,6 +39,9 @@ class Conversation(models.Model):
     )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     discord_channel_id = models.CharField(max_length=32, blank=True, db_index=True)
+    twitch_channel = models.CharField(
+        max_length=64, blank=True, help_text="The Twitch channel (login name) this chat is."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -47,7 +52,12 @@ class Conversation(models.Model):
                 fields=["discord_channel_id"],
                 condition=~models.Q(discord_channel_id=""),
                 name="one_conversation_per_discord_channel",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["twitch_channel"],
+                condition=~models.Q(twitch_channel=""),
+                name="one_conversation_per_twitch_channel",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,6 +69,10 @@ class MessageQuerySet(models.QuerySet):
         """Oldest first, each reply right after the newest message it answered
         (`reply_to`), whenever it was stored: the order the conversation reads in."""
         return self.annotate(anchor=Coalesce("reply_to_id", "id")).order_by("anchor", "pk")
+
+    def shown(self) -> "MessageQuerySet":
+        """Without the versions of a reply that are not the chosen one (`selected`)."""
+        return self.filter(selected=True)
 
 
 class Message(models.Model):
@@ -104,6 +118,11 @@ class Message(models.Model):
         blank=True,
         related_name="used_in_messages",
         help_text="The memories that were in the prompt of this reply.",
+    )
+    selected = models.BooleanField(
+        default=True,
+        help_text="The chosen version of a reply: the one shown and sent back to the model. "
+        "Regenerating a reply keeps the earlier versions (same `reply_to`) unselected.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from chat.markdown import markdown_to_safe_html
 from chat.models import Message, Role
+from chat.selectors import reply_versions
 from luma.schemas import InputSchema
 from memories.models import Memory
 
@@ -56,6 +57,10 @@ class MessageOut(Schema):
     reasoning: str = Field(description="A reasoning model's thinking, kept apart from content")
     reasoning_seconds: float | None = Field(description="How long the model thought")
     memories: list[UsedMemoryOut] = Field(description="The memories a reply used")
+    versions: list[int] = Field(
+        description="A reply's versions (regenerated replies), oldest first, by id: this "
+        "message is the chosen one. A person's message has one, its own id"
+    )
 
 
 class ChatOut(MessageOut):
@@ -68,12 +73,42 @@ class ChatOut(MessageOut):
     memory_ids: list[int]
 
 
+class MessageEditIn(InputSchema):
+    message: str = Field(..., min_length=1, max_length=settings.LUMA_MAX_MESSAGE_CHARS)
+
+
+class ConversationRenameIn(InputSchema):
+    title: str = Field(..., min_length=1, max_length=200)
+
+
 class ConversationOut(Schema):
     id: int
     title: str
     channel: str
     created_at: datetime
     updated_at: datetime
+    snippet: str = Field(
+        "", description="With `q`: the words around the first match in the messages, if any"
+    )
+
+    @staticmethod
+    def resolve_snippet(conversation: Any) -> str:
+        return snippet(
+            getattr(conversation, "match", None) or "", getattr(conversation, "query", "")
+        )
+
+
+SNIPPET_CHARS = 120
+
+
+def snippet(text: str, query: str) -> str:
+    """About `SNIPPET_CHARS` of `text` around the first `query` in it."""
+    at = text.lower().find(query.lower()) if query else -1
+    if at < 0:
+        return ""
+    start = max(0, at - SNIPPET_CHARS // 3)
+    piece = " ".join(text[start : start + SNIPPET_CHARS].split())
+    return ("…" if start else "") + piece + ("…" if start + SNIPPET_CHARS < len(text) else "")
 
 
 def message_out(message: Message, *, memories: Iterable[Memory] | None = None) -> dict[str, Any]:
@@ -96,6 +131,7 @@ def message_out(message: Message, *, memories: Iterable[Memory] | None = None) -
         "reasoning": message.reasoning,
         "reasoning_seconds": message.reasoning_seconds,
         "memories": [{"id": m.pk, "content": m.content, "source": m.source} for m in used],
+        "versions": getattr(message, "versions", None) or reply_versions(message=message),
     }
 
 

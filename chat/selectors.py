@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -10,15 +10,50 @@ from chat.models import Conversation, Message, Role
 from luma.errors import NotFound
 
 
-def conversations_of(*, owner: AbstractBaseUser) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(owner=owner).order_by("-updated_at")
+def conversations_of(*, owner: AbstractBaseUser, query: str = "") -> QuerySet[Conversation]:
+    """`owner`'s conversations, most recently updated first; with `query`, those whose
+    title or a shown message holds it (`match`: the first such message's text)."""
+    found = Conversation.objects.filter(owner=owner).order_by("-updated_at", "-pk")
+    query = " ".join(query.split())
+    if not query:
+        return found
+    matching = Message.objects.shown().filter(conversation=OuterRef("pk"), content__icontains=query)
+    return found.annotate(
+        match=Subquery(matching.order_by("pk").values("content")[:1]), query=Value(query)
+    ).filter(Q(title__icontains=query) | Q(match__isnull=False))
 
 
-def conversation_messages(*, owner: AbstractBaseUser, conversation_id: int) -> list[Message]:
+def conversation_owned(*, owner: AbstractBaseUser, conversation_id: int) -> Conversation:
     conversation = Conversation.objects.filter(pk=conversation_id, owner=owner).first()
     if conversation is None:
         raise NotFound(f"Conversation {conversation_id} does not exist.")
-    return list(conversation.messages.answer_order().prefetch_related("memories_used"))
+    return conversation
+
+
+def conversation_messages(*, owner: AbstractBaseUser, conversation_id: int) -> list[Message]:
+    """The messages as the conversation reads: of a reply's versions the chosen one,
+    with `versions` (every version's id, oldest first) set on each message."""
+    conversation = conversation_owned(owner=owner, conversation_id=conversation_id)
+    versions: dict[int, list[int]] = {}
+    replies = conversation.messages.filter(role=Role.ASSISTANT, reply_to__isnull=False)
+    for pk, reply_to in replies.order_by("pk").values_list("pk", "reply_to_id"):
+        versions.setdefault(reply_to, []).append(pk)
+    messages = list(conversation.messages.shown().answer_order().prefetch_related("memories_used"))
+    for message in messages:
+        message.versions = versions.get(message.reply_to_id, [message.pk])  # type: ignore[attr-defined]
+        if message.role != Role.ASSISTANT:
+            message.versions = [message.pk]  # type: ignore[attr-defined]
+    return messages
+
+
+def reply_versions(*, message: Message) -> list[int]:
+    """The ids of every version of the reply `message` (itself for anything else)."""
+    if message.role != Role.ASSISTANT or message.reply_to_id is None:
+        return [message.pk]
+    versions = Message.objects.filter(
+        conversation_id=message.conversation_id, role=Role.ASSISTANT, reply_to=message.reply_to_id
+    )
+    return list(versions.order_by("pk").values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)

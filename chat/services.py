@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models.functions import Coalesce
 
 from chat.models import Channel, Conversation, Message, ReplyStatus, Role
 from chat.suggestions import memory_suggestions_request
@@ -24,6 +25,8 @@ from luma.services import runtime_settings_get
 from memories.models import Memory
 from memories.selectors import memories_for_prompt
 from memories.services import memories_mark_used
+from persona.prompt import PersonaPrompt, persona_greeting, persona_prompt
+from persona.selectors import persona_get
 from providers.base import ChatMessage, Reasoning, Usage, estimate_tokens, estimate_usage
 from providers.errors import ContextTooLong, EmptyReply, ProviderError
 from providers.failures import quoted
@@ -32,6 +35,10 @@ from providers.registry import provider_prompt_budget
 from providers.resilience import Answering, reply_stream
 
 logger = logging.getLogger(__name__)
+
+
+# Conversations many people share: each line in the prompt carries its author's name.
+SHARED_CHANNELS = (Channel.DISCORD, Channel.TWITCH)
 
 
 class InvalidMessage(LumaError):
@@ -64,6 +71,14 @@ class UserMessageStored:
 
 
 @dataclass(frozen=True)
+class ReplyRegenerates:
+    """A Regenerate request started: the chunks that follow are a new version of
+    `message` (kept, and chosen again if the new one never comes)."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
 class ReplyContinues:
     """A Continue request started: the chunks that follow extend `message`."""
 
@@ -85,7 +100,56 @@ class ReplyStored:
         return self.message.status == ReplyStatus.STOPPED
 
 
-ReplyEvent = UserMessageStored | ReplyContinues | str | Reasoning | ReplyWasReasoning | ReplyStored
+ReplyEvent = (
+    UserMessageStored
+    | ReplyContinues
+    | ReplyRegenerates
+    | str
+    | Reasoning
+    | ReplyWasReasoning
+    | ReplyStored
+)
+
+# Observers of every reply, on every surface (the OBS overlay): a factory called with the
+# conversation and speaker when a reply starts, giving a callable that receives each event
+# and None at the end. Registered by apps above chat (`reply_observer_add`); an observer
+# that fails is logged and never fails the reply.
+ReplyObserver = Callable[[ReplyEvent | None], None]
+_reply_observers: list[Callable[[Conversation, "Speaker"], ReplyObserver]] = []
+
+
+def reply_observer_add(factory: Callable[[Conversation, "Speaker"], ReplyObserver]) -> None:
+    if factory not in _reply_observers:
+        _reply_observers.append(factory)
+
+
+def _observed(
+    conversation: Conversation, speaker: "Speaker", events: Iterator[ReplyEvent]
+) -> Iterator[ReplyEvent]:
+    observers: list[ReplyObserver] = []
+    for factory in _reply_observers:
+        try:
+            observers.append(factory(conversation, speaker))
+        except Exception:
+            logger.exception("A reply observer failed to start; the reply goes on without it")
+
+    def tell(event: ReplyEvent | None) -> None:
+        for observer in observers:
+            try:
+                observer(event)
+            except Exception:
+                logger.exception("A reply observer failed; the reply goes on without it")
+
+    try:
+        for event in events:
+            tell(event)
+            yield event
+    finally:
+        # Closed here, not when garbage collected: the conversation's turn is released
+        # at once, even while a logged observer failure still refers to this frame.
+        events.close()  # type: ignore[attr-defined]
+        tell(None)
+
 
 # The turn a Continue request adds after the cut-off reply (not stored).
 CONTINUE_PROMPT = (
@@ -96,7 +160,14 @@ CONTINUE_PROMPT = (
 def conversation_start(
     *, owner: AbstractBaseUser | None, channel: str = Channel.WEB
 ) -> Conversation:
-    return Conversation.objects.create(owner=owner, channel=channel)
+    """A new conversation; on the web it opens with the persona's greeting, if any."""
+    with transaction.atomic():
+        conversation = Conversation.objects.create(owner=owner, channel=channel)
+        if channel == Channel.WEB and owner is not None:
+            greeting = persona_greeting(persona_get(), user=Speaker(user=owner).display_name)
+            if greeting:
+                conversation.messages.create(role=Role.ASSISTANT, content=greeting)
+    return conversation
 
 
 def conversation_for_owner(*, owner: AbstractBaseUser, conversation_id: int | None) -> Conversation:
@@ -115,6 +186,15 @@ def conversation_delete(*, owner: AbstractBaseUser, conversation_id: int) -> Non
         raise NotFound(f"Conversation {conversation_id} does not exist.")
 
 
+def conversation_for_twitch_channel(*, channel: str) -> Conversation:
+    """The one conversation of a Twitch channel (by its login name, lower case)."""
+    name = channel.lstrip("#").lower()
+    conversation, _ = Conversation.objects.get_or_create(
+        twitch_channel=name, defaults={"channel": Channel.TWITCH, "title": f"Twitch #{name}"}
+    )
+    return conversation
+
+
 def conversation_for_discord_channel(*, channel_id: str, title: str = "") -> Conversation:
     conversation, _ = Conversation.objects.get_or_create(
         discord_channel_id=channel_id,
@@ -123,28 +203,31 @@ def conversation_for_discord_channel(*, channel_id: str, title: str = "") -> Con
     return conversation
 
 
-def _system_prompt(row: RuntimeSettings, speaker: Speaker, memories: list[Memory]) -> str:
-    parts = [row.persona_prompt.strip(), f"You are talking with {speaker.display_name}."]
+def _system_prompt(persona: PersonaPrompt, speaker: Speaker, memories: list[Memory]) -> str:
+    parts = [persona.system, f"You are talking with {speaker.display_name}."]
     if memories:
         lines = "\n".join(f"- {memory.prompt_text}" for memory in memories)
         parts.append(f"Things you remember:\n{lines}")
     return "\n\n".join(parts)
 
 
-def _history(conversation: Conversation, budget: int) -> list[ChatMessage]:
+def _history(
+    conversation: Conversation, budget: int, leave_out: int | None = None
+) -> list[ChatMessage]:
     """The newest messages that fit in `budget` tokens as alternating turns, oldest first.
 
     Each reply sits right after the newest user message it answered (`reply_to`),
     whenever it was stored. Consecutive messages of one role (a message whose reply
     failed, messages that arrived together) are merged into one turn, and a turn
     the persona would open is dropped, so the prompt always reads user, assistant,
-    user… after the system message, as strict chat templates require.
+    user… after the system message, as strict chat templates require. Of a reply's
+    versions only the chosen one goes; `leave_out`: a reply being regenerated.
     """
-    rows = conversation.messages.answer_order().reverse()[:100]
+    rows = conversation.messages.shown().exclude(pk=leave_out).answer_order().reverse()[:100]
     chosen: list[tuple[str, str]] = []
     for message in rows:
         content = message.content
-        if conversation.channel == Channel.DISCORD and message.role == Role.USER:
+        if conversation.channel in SHARED_CHANNELS and message.role == Role.USER:
             content = f"{message.author_name}: {content}"
         cost = estimate_tokens(content) + 4
         if cost > budget:
@@ -169,9 +252,11 @@ def prompt_build(
     speaker: Speaker,
     text: str,
     budget: int | None = None,
+    leave_out: int | None = None,
 ) -> tuple[list[ChatMessage], list[Memory]]:
     """The messages to send (persona, memories, history ending with `text`), within
-    `budget` tokens (the provider's prompt budget by default)."""
+    `budget` tokens (the provider's prompt budget by default); `leave_out`: a reply
+    the history skips (the one being regenerated)."""
     budget = budget or provider_prompt_budget(row)
     memories = memories_for_prompt(
         query=text,
@@ -180,24 +265,25 @@ def prompt_build(
         limit=row.memory_context_limit,
         token_budget=budget // 3,
     )
-    system = _system_prompt(row, speaker, memories)
-    history = _history(conversation, budget - estimate_tokens(system))
+    persona = persona_prompt(persona_get(), user=speaker.display_name)
+    system = _system_prompt(persona, speaker, memories)
+    opening = conversation.messages.order_by("pk").first()
+    if opening is not None and opening.role == Role.ASSISTANT:  # the greeting
+        system += f"\n\nYou opened this conversation with:\n{opening.content}"
+    history = _history(
+        conversation,
+        budget - estimate_tokens(system) - estimate_tokens(persona.post_history),
+        leave_out,
+    )
+    if persona.post_history and history and history[-1]["role"] == Role.USER:
+        # After the history, in the turn to answer (one system message only: strict templates).
+        last = history[-1]
+        history[-1] = {**last, "content": f"{last['content']}\n\n{persona.post_history}"}
     return [{"role": "system", "content": system}, *history], memories
 
 
 def message_store_user(*, conversation: Conversation, speaker: Speaker, text: str) -> Message:
-    text = text.strip()
-    if not text:
-        raise InvalidMessage("The message is empty.")
-    if "\x00" in text:
-        raise InvalidMessage(
-            "The message contains a NUL (\\x00) character, which cannot be stored."
-        )
-    if len(text) > settings.LUMA_MAX_MESSAGE_CHARS:
-        raise InvalidMessage(
-            f"The message is too long ({len(text)} characters; the limit is "
-            f"{settings.LUMA_MAX_MESSAGE_CHARS})."
-        )
+    text = message_text_checked(text)
     with transaction.atomic():
         message = Message.objects.create(
             conversation=conversation,
@@ -214,11 +300,46 @@ def message_store_user(*, conversation: Conversation, speaker: Speaker, text: st
     return message
 
 
+def message_text_checked(text: str) -> str:
+    """`text` stripped, or `InvalidMessage` saying why it cannot be sent."""
+    text = text.strip()
+    if not text:
+        raise InvalidMessage("The message is empty.")
+    if "\x00" in text:
+        raise InvalidMessage(
+            "The message contains a NUL (\\x00) character, which cannot be stored."
+        )
+    if len(text) > settings.LUMA_MAX_MESSAGE_CHARS:
+        raise InvalidMessage(
+            f"The message is too long ({len(text)} characters; the limit is "
+            f"{settings.LUMA_MAX_MESSAGE_CHARS})."
+        )
+    return text
+
+
+@transaction.atomic
+def message_edit(*, conversation: Conversation, message_id: int, text: str) -> Message:
+    """Put `text` in the user message `message_id` and remove every turn after it (the
+    replies to it, all their versions, and everything later): it is then answered anew.
+    Call it holding the conversation's turn (`chat.turns`)."""
+    text = message_text_checked(text)
+    message = conversation.messages.filter(pk=message_id, role=Role.USER).first()
+    if message is None:
+        raise NotFound(f"Message {message_id} does not exist in this conversation.")
+    later = conversation.messages.annotate(anchor=Coalesce("reply_to_id", "id"))
+    later.filter(anchor__gte=message.pk).exclude(pk=message.pk).delete()
+    message.content = text
+    message.save(update_fields=["content"])
+    conversation.save(update_fields=["updated_at"])
+    return message
+
+
 def _reply_covering(conversation: Conversation, user_message: Message) -> Message | None:
     """The reply that answered `user_message` (it answers every user message up to
     its `reply_to`), or None while it is unanswered."""
     return (
-        conversation.messages.filter(role=Role.ASSISTANT, reply_to_id__gte=user_message.pk)
+        conversation.messages.shown()
+        .filter(role=Role.ASSISTANT, reply_to_id__gte=user_message.pk)
         .order_by("pk")
         .first()
     )
@@ -232,11 +353,20 @@ def _message_to_resend(conversation: Conversation, message_id: int) -> Message:
 
 
 def _reply_to_continue(conversation: Conversation, message_id: int) -> Message:
-    last = conversation.messages.answer_order().last()
+    last = conversation.messages.shown().answer_order().last()
     if last is None or last.pk != message_id or last.role != Role.ASSISTANT:
         raise InvalidMessage("Only the last reply can be continued.")
     if last.status == ReplyStatus.COMPLETE:
         raise InvalidMessage("This reply is complete; there is nothing to continue.")
+    return last
+
+
+def _reply_to_regenerate(conversation: Conversation, message_id: int) -> Message:
+    last = conversation.messages.shown().answer_order().last()
+    if last is None or last.pk != message_id or last.role != Role.ASSISTANT:
+        raise InvalidMessage("Only the last reply can be regenerated.")
+    if last.reply_to is None:
+        raise InvalidMessage("The greeting answers no message; there is nothing to regenerate.")
     return last
 
 
@@ -370,6 +500,9 @@ def message_store_reply(
     )
     message.memories_used.set(streamed.memories)
     memories_mark_used(memories=streamed.memories)
+    # One chosen version per answered message: a regenerated reply's earlier ones stay.
+    versions = conversation.messages.filter(role=Role.ASSISTANT, reply_to=reply_to)
+    versions.exclude(pk=message.pk).update(selected=False)
     conversation.save(update_fields=["updated_at"])
     return message
 
@@ -415,6 +548,8 @@ def conversation_reply_stream(
     should_stop: Callable[[], bool] = _never,
     resend_of: int | None = None,
     continue_of: int | None = None,
+    regenerate_of: int | None = None,
+    edit_of: int | None = None,
 ) -> Iterator[ReplyEvent]:
     """Store the user's message, then stream the persona's reply and store it.
 
@@ -430,9 +565,50 @@ def conversation_reply_stream(
     message answers it too). After some text, what came is stored as an
     interrupted reply (yielded as `ReplyStored`) before the error is raised.
     When `should_stop()` turns true what came so far is kept as a stopped reply.
-    `continue_of` extends a reply that did not end complete.
+    `continue_of` extends a reply that did not end complete. `regenerate_of` (the
+    last reply) writes a new version of it (`ReplyRegenerates` first): the new one
+    is chosen, the earlier ones kept. `edit_of` (a user message) puts `text` in it,
+    removes every later turn and answers it anew.
     """
+    yield from _observed(
+        conversation,
+        speaker,
+        _reply_stream(
+            conversation=conversation, speaker=speaker, text=text, should_stop=should_stop,
+            resend_of=resend_of, continue_of=continue_of, regenerate_of=regenerate_of,
+            edit_of=edit_of,
+        ),
+    )  # fmt: skip
+
+
+def _reply_stream(
+    *,
+    conversation: Conversation,
+    speaker: Speaker,
+    text: str,
+    should_stop: Callable[[], bool],
+    resend_of: int | None,
+    continue_of: int | None,
+    regenerate_of: int | None = None,
+    edit_of: int | None = None,
+) -> Iterator[ReplyEvent]:
     rate_limit_check(scope="chat", who=speaker.rate_key, rate=settings.LUMA_CHAT_RATE)
+    if regenerate_of is not None or edit_of is not None:
+        # Checked and changed under the turn: no other reply is being written meanwhile.
+        with conversation_turn(conversation.pk, should_stop=should_stop):
+            if regenerate_of is not None:
+                regenerated = _reply_to_regenerate(conversation, regenerate_of)
+                yield ReplyRegenerates(regenerated)
+                assert regenerated.reply_to is not None
+                yield from _reply(
+                    conversation, speaker, regenerated.reply_to, None, should_stop, regenerated
+                )
+            else:
+                assert edit_of is not None
+                edited = message_edit(conversation=conversation, message_id=edit_of, text=text)
+                yield UserMessageStored(edited)
+                yield from _reply(conversation, speaker, edited, None, should_stop)
+        return
     continued: Message | None = None
     if continue_of is not None:
         continued = _reply_to_continue(conversation, continue_of)
@@ -457,16 +633,21 @@ def _reply(
     user_message: Message,
     continued: Message | None,
     should_stop: Callable[[], bool],
+    regenerated: Message | None = None,
 ) -> Iterator[ReplyEvent]:
-    """Write and store the reply to every unanswered message up to the newest one."""
+    """Write and store the reply to every unanswered message up to the newest one
+    (or a new version of `regenerated`, answering what it answered)."""
     row = runtime_settings_get()
     newest = conversation.messages.filter(role=Role.USER).order_by("-pk").first() or user_message
     reply_to = continued.reply_to if continued is not None else newest
+    if regenerated is not None:
+        reply_to = user_message
+    leave_out = regenerated.pk if regenerated is not None else None
 
     def prompt(budget: int | None) -> tuple[list[ChatMessage], list[Memory]]:
         messages, memories = prompt_build(
             row=row, conversation=conversation, speaker=speaker, text=reply_to.content,
-            budget=budget,
+            budget=budget, leave_out=leave_out,
         )  # fmt: skip
         if continued is not None:
             messages.append({"role": "user", "content": CONTINUE_PROMPT})
@@ -534,6 +715,8 @@ def conversation_reply(
     text: str = "",
     resend_of: int | None = None,
     continue_of: int | None = None,
+    regenerate_of: int | None = None,
+    edit_of: int | None = None,
 ) -> ReplyStored:
     """The same as `conversation_reply_stream`, for callers that want only the end."""
     events = conversation_reply_stream(
@@ -542,8 +725,42 @@ def conversation_reply(
         text=text,
         resend_of=resend_of,
         continue_of=continue_of,
+        regenerate_of=regenerate_of,
+        edit_of=edit_of,
     )
     for event in events:
         if isinstance(event, ReplyStored):
             return event
     raise AssertionError("a reply stream always ends with ReplyStored")
+
+
+def message_store_outside_reply(
+    *,
+    conversation: Conversation,
+    speaker: Speaker,
+    reply_to: Message,
+    text: str,
+    reasoning: str,
+    prompt: list[ChatMessage],
+    memories: list[Memory],
+    usage: Usage | None,
+    answering: Answering | None,
+    stopped: bool = False,
+    interrupted: bool = False,
+) -> Message:
+    """Store a reply written outside `conversation_reply_stream` as that service stores
+    its own (usage, or an estimate from `prompt`; the memories used), and queue memory
+    suggestions for a complete one. The OpenAI-compatible endpoint (`openai_api`) writes
+    replies this way: its client keeps the history and the prompt is built from it."""
+    streamed = _Streamed(
+        chunks=[text], reasoning=[reasoning] if reasoning else [], usage=usage,
+        answering=answering, stopped=stopped, interrupted=interrupted, prompt=prompt,
+        memories=memories,
+    )  # fmt: skip
+    message = message_store_reply(
+        conversation=conversation, speaker=speaker, reply_to=reply_to, streamed=streamed,
+        text=text, reasoning=reasoning,
+    )  # fmt: skip
+    if message.status == ReplyStatus.COMPLETE:
+        memory_suggestions_request(reply=message)
+    return message

@@ -29,6 +29,8 @@ from luma.schemas import ErrorOut
 from luma.services import api_token_user
 from luma.tokens_api import router as tokens_router
 from memories.api import router as memory_router
+from overlay.api import router as stream_router
+from persona.api import router as persona_router
 from providers.api import router as providers_router
 
 
@@ -70,8 +72,31 @@ SERVICE_ERRORS: dict[str, set[int]] = {
         503,
         504,
     },
+    # not your conversation; not its last reply (or the greeting); LUMA_CHAT_RATE; ProviderError
+    "POST /chat/conversations/{conversation_id}/messages/{message_id}/regenerate": {
+        400,
+        404,
+        429,
+        502,
+        503,
+        504,
+    },
+    # not your message; empty text; LUMA_CHAT_RATE; ProviderError
+    "POST /chat/conversations/{conversation_id}/messages/{message_id}/edit": {
+        400,
+        404,
+        429,
+        502,
+        503,
+        504,
+    },
+    # not a reply; a reply being written in the conversation (chat.actions)
+    "POST /chat/conversations/{conversation_id}/messages/{message_id}/select": {400, 409},
+    "DELETE /chat/conversations/{conversation_id}/messages/{message_id}": {409},
+    "PATCH /chat/conversations/{conversation_id}": {400},  # an empty title
     # the settings row is first made from the environment, which may hold a bad value
     "GET /settings": {400},
+    "GET /stream/settings": {400},
     "GET /models/available": {400},
     "GET /memory/search": {400},  # an unknown `subject`
     "POST /memory/suggest": {404, 409},  # the suggestion `id`; reviewed already
@@ -80,6 +105,7 @@ SERVICE_ERRORS: dict[str, set[int]] = {
     "POST /memory/suggestions/review": {404, 409},
     "POST /memory/suggestions/undo": {404, 409},
     "POST /documents": {409, 413, 415, 429},  # see documents.errors; LUMA_UPLOAD_RATE
+    "POST /persona/card": {415},  # neither PNG nor JSON (persona.cards)
 }
 
 
@@ -194,3 +220,5 @@ api.add_router("/models", providers_router, tags=["models"])
 api.add_router("/memory", memory_router, tags=["memory"])
 api.add_router("/tokens", tokens_router, tags=["tokens"])
 api.add_router("/documents", documents_router, tags=["documents"])
+api.add_router("/stream", stream_router, tags=["stream"])
+api.add_router("/persona", persona_router, tags=["persona"])

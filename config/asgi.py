@@ -14,6 +14,7 @@ from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from memories.embeddings import vector_index_warm_up  # noqa: E402
+from overlay.routing import websocket_urlpatterns as overlay_websocket_urlpatterns  # noqa: E402
 
 # The server starts here: vectors load in the background, searches stay lexical until then.
 if settings.LUMA_VECTOR_WARM_UP:
@@ -23,7 +24,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + overlay_websocket_urlpatterns))
         ),
     }
 )

@@ -91,9 +91,12 @@ INSTALLED_APPS = [
     "luma",
     "providers",
     "memories",
+    "persona",
     "chat",
     "documents",
     "discordbot",
+    "twitchbot",
+    "overlay",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "luma.context_processors.role",
                 "memories.context_processors.pending_review",
+                "persona.context_processors.persona",
             ],
         },
     },
@@ -276,6 +280,20 @@ DISCORD_GUILD_ID = env_str("DISCORD_GUILD_ID")
 DISCORD_MODERATION_CHANNEL_ID = env_str("DISCORD_MODERATION_CHANNEL_ID")
 DISCORD_MODERATOR_ROLE_IDS = env_str("DISCORD_MODERATOR_ROLE_IDS")
 DISCORD_MODERATOR_USER_IDS = env_str("DISCORD_MODERATOR_USER_IDS")
+
+# The Twitch chat bot (`python manage.py runtwitch`): the bot account's OAuth token, the
+# channels it joins (comma separated) and Twitch's chat server (`irc://host:port` for a
+# plain local one). The TWITCH_* answering settings below only seed the runtime settings
+# (settings page, "On stream") the first time the bot reads them.
+TWITCH_TOKEN = env_str("TWITCH_TOKEN")
+TWITCH_CHANNELS = env_list("TWITCH_CHANNELS")
+TWITCH_IRC_URL = env_str("TWITCH_IRC_URL", "ircs://irc.chat.twitch.tv:6697")
+TWITCH_BOT_NAME = env_str("TWITCH_BOT_NAME")
+TWITCH_COMMAND_PREFIX = env_str("TWITCH_COMMAND_PREFIX")
+TWITCH_VIEWER_COOLDOWN = env_str("TWITCH_VIEWER_COOLDOWN")
+TWITCH_CHANNEL_RATE = env_str("TWITCH_CHANNEL_RATE")
+TWITCH_STALE_SECONDS = env_str("TWITCH_STALE_SECONDS")
+TWITCH_KNOWN_BOTS = env_str("TWITCH_KNOWN_BOTS")
 
 LOGGING = {
     "version": 1,

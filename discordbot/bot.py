@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import tasks
 
 from discordbot import handlers
+from discordbot.persona import PERSONA_POLL_SECONDS, identity_apply, persona_identity
 from discordbot.services import suggestion_mark_posted, suggestions_to_post
 
 logger = logging.getLogger(__name__)
@@ -77,12 +78,15 @@ class LumaBot(discord.Client):
         )
         self.tree = app_commands.CommandTree(self)
         self.guild_id = guild_id
+        # What each server was last given of the persona (`DiscordIdentity.key`).
+        self.persona_applied: dict[int, str] = {}
         register_commands(self.tree)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ReviewButton)
         await self.sync_commands()
         self.post_suggestions.start()
+        self.sync_persona.start()
 
     async def sync_commands(self) -> None:
         if self.guild_id:
@@ -113,7 +117,31 @@ class LumaBot(discord.Client):
     async def close(self) -> None:
         logger.info("Disconnecting from Discord")
         self.post_suggestions.cancel()
+        self.sync_persona.cancel()
         await super().close()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.persona_show()
+
+    @tasks.loop(seconds=PERSONA_POLL_SECONDS)
+    async def sync_persona(self) -> None:
+        try:
+            await self.persona_show()
+        except Exception:
+            logger.exception("Showing the persona on Discord failed; trying again later")
+
+    @sync_persona.before_loop
+    async def _wait_until_ready_for_persona(self) -> None:
+        await self.wait_until_ready()
+
+    async def persona_show(self) -> None:
+        """Give every server the persona's name and avatar, once per change of them."""
+        identity = await database_sync_to_async(persona_identity)()
+        for guild in self.guilds:
+            if self.persona_applied.get(guild.id) == identity.key or guild.me is None:
+                continue
+            await identity_apply(guild, identity)
+            self.persona_applied[guild.id] = identity.key  # refused: wait for a change
 
     @tasks.loop(seconds=SUGGESTION_POLL_SECONDS)
     async def post_suggestions(self) -> None:

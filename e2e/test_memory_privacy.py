@@ -50,6 +50,7 @@ def test_withheld_suggestions_are_shown_by_kind_never_their_text(
         }
     )
     page.goto("/")
+    page.get_by_role("button", name="+ New chat").click()
     send(page, "Guess what, my cat is called Tofu!")
     expect(assistant_messages(page)).to_have_count(1)
 

@@ -79,7 +79,6 @@ class RuntimeSettingsAdmin(admin.ModelAdmin):
             },
         ),
         ("Ollama", {"fields": ["ollama_endpoint", "ollama_model", "ollama_embedding_model"]}),
-        ("Persona", {"fields": ["persona_prompt"]}),
         (
             "Memory",
             {

@@ -53,7 +53,6 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
             "ollama_embedding_model",
             "temperature",
             "max_tokens",
-            "persona_prompt",
             "memory_context_limit",
             "memory_suggestion_threshold",
             "memory_suggestions_enabled",
@@ -84,7 +83,6 @@ class RuntimeSettingsForm(EndpointFieldsMixin, forms.ModelForm):
         widgets = {
             "provider": forms.RadioSelect,
             "ollama_model": forms.Select(choices=[]),
-            "persona_prompt": forms.Textarea(attrs={"rows": 6}),
             "memory_rules": forms.Textarea(
                 attrs={
                     "rows": 4,

@@ -18,6 +18,7 @@ def validate_http_url(value: str) -> None:
 
 MEMORY_RULES_MAX_LINES, MEMORY_RULE_MAX_CHARS = 30, 300
 MEMORY_BLOCKLIST_MAX_LINES, MEMORY_BLOCKLIST_ENTRY_MAX_CHARS = 500, 200
+STREAM_BLOCKLIST_MAX_LINES = 1000
 
 
 @deconstructible
@@ -54,6 +55,8 @@ class AutoApprovalSource(models.TextChoices):
     WEB = "web", "Web chat"
     DISCORD = "discord", "Discord"
     API = "api", "API chat (POST /api/chat: apps and scripts)"
+    OPENAI = "openai", "Other apps (OpenAI-compatible /v1/chat/completions)"
+    TWITCH = "twitch", "Twitch chat"
 
 
 def validate_auto_approval_sources(value: object) -> None:
@@ -64,17 +67,15 @@ def validate_auto_approval_sources(value: object) -> None:
         )
 
 
+def default_overlay_surfaces() -> list[str]:
+    """The stream's public chats; a web chat is one person's own conversation."""
+    return ["twitch", "discord"]
+
+
 class ProviderName(models.TextChoices):
     BUILTIN = "builtin", "Built-in demo model (SmolLM2-135M)"
     DEEPSEEK = "deepseek", "DeepSeek (or any OpenAI-compatible API)"
     OLLAMA = "ollama", "Ollama"
-
-
-DEFAULT_PERSONA = (
-    "You are Luma, a cheerful and quick-witted AI VTuber who streams with your community. "
-    "You are warm, playful and concise, you remember what people tell you, and you never "
-    "pretend to know things you do not."
-)
 
 
 class RuntimeSettings(models.Model):
@@ -110,7 +111,6 @@ class RuntimeSettings(models.Model):
     max_tokens = models.PositiveIntegerField(
         default=512, validators=[MinValueValidator(1), MaxValueValidator(32768)]
     )
-    persona_prompt = models.TextField(default=DEFAULT_PERSONA)
     memory_context_limit = models.PositiveIntegerField(
         default=8,
         validators=[MaxValueValidator(100)],
@@ -175,6 +175,67 @@ class RuntimeSettings(models.Model):
         default=False,
         help_text="Let viewers (accounts that are neither moderators nor the owner) upload "
         "documents; what they upload becomes memories about them only.",
+    )
+    # On stream (twitchbot, overlay): edited on the settings page's "On stream" section.
+    overlay_token = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The secret in the overlay's URL (OBS cannot log in); rotated by the owner.",
+    )
+    overlay_surfaces = models.JSONField(
+        default=default_overlay_surfaces,
+        blank=True,
+        validators=[validate_auto_approval_sources],
+        help_text="The overlay follows replies from these surfaces (twitch, discord, web, "
+        "api). Web chats are private conversations: off unless chosen.",
+    )
+    overlay_fade_seconds = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(3), MaxValueValidator(600)],
+        help_text="Seconds the overlay keeps a finished reply on screen before it fades out.",
+    )
+    stream_blocklist = models.TextField(
+        blank=True,
+        validators=[
+            LinesValidator(
+                max_lines=STREAM_BLOCKLIST_MAX_LINES,
+                max_chars=MEMORY_BLOCKLIST_ENTRY_MAX_CHARS,
+                what="blocklist entries",
+            )
+        ],
+        help_text="Words, phrases and /patterns/ (regular expressions) that Twitch chat "
+        "messages and the persona's replies there may not contain, one a line.",
+    )
+    twitch_settings_seeded = models.BooleanField(default=False, editable=False)
+    twitch_command_prefix = models.CharField(
+        max_length=20,
+        default="!ask",
+        help_text="Viewers ask with this command (e.g. !ask …) or by naming the bot.",
+    )
+    twitch_viewer_cooldown = models.PositiveIntegerField(
+        default=30,
+        validators=[MaxValueValidator(86400)],
+        help_text="Seconds before the persona answers the same viewer again.",
+    )
+    twitch_channel_rate = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="At most this many answers a minute in one Twitch channel.",
+    )
+    twitch_stale_seconds = models.PositiveIntegerField(
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(3600)],
+        help_text="A question waiting longer than this is skipped (the persona fell behind).",
+    )
+    twitch_known_bots = models.TextField(
+        blank=True,
+        default="nightbot, streamelements, moobot, fossabot, streamlabs, wizebot, "
+        "soundalerts, sery_bot, botrixoficial, kofistreambot",
+        help_text="Accounts never answered (other chat bots), separated by commas.",
+    )
+    twitch_mods_skip_cooldown = models.BooleanField(
+        default=True, help_text="Moderators and the broadcaster are answered without cooldown."
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -32,7 +32,6 @@ class SettingsOut(Schema):
     ollama_embedding_model: str
     temperature: float
     max_tokens: int
-    persona_prompt: str
     memory_context_limit: int
     memory_suggestion_threshold: int
     memory_suggestions_enabled: bool
@@ -78,7 +77,6 @@ class SettingsIn(InputSchema):
     ollama_embedding_model: str | None = None
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_tokens: int | None = Field(None, ge=1, le=32768)
-    persona_prompt: str | None = Field(None, min_length=1, max_length=20000)
     memory_context_limit: int | None = Field(None, ge=0, le=100)
     memory_suggestion_threshold: int | None = Field(None, ge=1, le=10)
     memory_suggestions_enabled: bool | None = None

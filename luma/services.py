@@ -28,7 +28,6 @@ _ENV_SEEDS: dict[str, str] = {
     "ollama_embedding_model": "OLLAMA_EMBEDDING_MODEL",
     "temperature": "TEMPERATURE",
     "max_tokens": "MAX_TOKENS",
-    "persona_prompt": "PERSONA_PROMPT",
     "memory_context_limit": "MEMORY_CONTEXT_LIMIT",
     "memory_suggestion_threshold": "MEMORY_SUGGESTION_THRESHOLD",
     "memory_suggestions_enabled": "MEMORY_SUGGESTIONS_ENABLED",

@@ -31,6 +31,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, connections
 from django.db.models import Max
+from threadpoolctl import threadpool_limits
 
 from luma.errors import LumaError
 from memories.models import Memory, MemoryEmbedding
@@ -536,9 +537,23 @@ _warm_up: threading.Thread | None = None
 
 def _index_of(model: str) -> VectorIndex:
     with _indexes_lock:
+        if not _indexes:
+            _blas_one_thread()
         if model not in _indexes:
             _indexes[model] = VectorIndex(model)
         return _indexes[model]
+
+
+def _blas_one_thread() -> None:
+    """Let numpy's BLAS use one thread in this process, for good.
+
+    A scan of 100,000 vectors on two BLAS threads is about 1 ms faster than on one,
+    but OpenBLAS's threads then spin, waiting for more work, on the cores that the
+    next query's embedding and database reads need: at 100,000 memories that doubled
+    a search's CPU time (25 ms against 14) and made it slower, not faster (p50 12.5 ms
+    against 10.9; `bench/bench_retrieval.py`). A server answers several people at
+    once, so one thread per search is also what scales."""
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def vector_index_for(model: str) -> VectorIndex | PgVectorIndex | None:

@@ -21,12 +21,14 @@ from memories.changes import (
     change_user,
     deletions_recorded,
 )
+from memories.subjects import account_label
 
 
 class MemorySource(models.TextChoices):
     MANUAL = "manual", "Added by a person"
     AI_SUGGESTED = "ai_suggested", "Suggested by the AI"
     DOCUMENT = "document", "From a document"
+    CARD = "card", "From the persona's character card (its lorebook)"
 
 
 class MemoryStatus(models.TextChoices):
@@ -110,7 +112,9 @@ class Memory(models.Model):
         help_text="The web user this memory is about; empty with no Discord id means global.",
     )
     subject_discord_id = models.CharField(
-        max_length=32, blank=True, help_text="The Discord user id this memory is about."
+        max_length=32,
+        blank=True,
+        help_text="The Discord user id (digits) or Twitch user (twitch:<id>) it is about.",
     )
     subject_name = models.CharField(
         max_length=150, blank=True, help_text="How the subject is called, for display."
@@ -237,7 +241,7 @@ class Memory(models.Model):
             return self.subject_name
         if self.subject_user_id:
             return str(self.subject_user)
-        return f"Discord user {self.subject_discord_id}"
+        return account_label(self.subject_discord_id)
 
 
 class SuggestionRunQuerySet(models.QuerySet):

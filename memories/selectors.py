@@ -18,11 +18,13 @@ import unicodedata
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
@@ -30,12 +32,14 @@ from luma.errors import LumaError
 from luma.roles import Role, role_of
 from memories.embeddings import (
     Embedder,
+    VectorIndex,
     embedder_get,
     similarity_scaled,
     vector_index_for,
     vector_index_warming,
 )
 from memories.models import Memory, MemoryStatus
+from memories.pg_vectors import PgVectorIndex
 from memories.query_dates import DateSpan, query_dates
 from memories.query_names import without_names
 from memories.search_index import GRAM_RUN, lexical_search
@@ -214,18 +218,34 @@ def _query_vector_start(query: str) -> tuple[Embedder, Future[np.ndarray]] | Non
     return embedder, _embedding_thread.submit(_embedded, embedder, query)
 
 
-def _semantic_hits(
-    started: tuple[Embedder, Future[np.ndarray]] | None, *, k: int
-) -> list[tuple[int, float, datetime]]:
-    """Nearest memories by embedding, or none when there is no embedder at hand."""
+def _semantic_index(
+    started: tuple[Embedder, Future[np.ndarray]] | None,
+) -> VectorIndex | PgVectorIndex | None:
+    """The index to search for the embedder `_query_vector_start` began with, brought
+    up to date while the query is still being embedded; None when there is none."""
     if started is None:
+        return None
+    try:
+        index = vector_index_for(started[0].name)
+    except LumaError as error:
+        logger.warning("Semantic search unavailable, lexical only: %s", error.message)
+        return None
+    if index is None:
+        _lexical_while_loading()
+    return index
+
+
+def _semantic_hits(
+    started: tuple[Embedder, Future[np.ndarray]] | None,
+    index: VectorIndex | PgVectorIndex | None,
+    *,
+    k: int,
+) -> list[tuple[int, float, datetime]]:
+    """Nearest memories by embedding, or none when there is no embedder or index."""
+    if started is None or index is None:
         return []
     embedder, future = started
     try:
-        index = vector_index_for(embedder.name)
-        if index is None:
-            _lexical_while_loading()
-            return []
         hits = index.nearest(future.result(), k=k)
     except LumaError as error:
         logger.warning("Semantic search unavailable, lexical only: %s", error.message)
@@ -245,23 +265,51 @@ class _Facts(NamedTuple):
     subject_discord_id: str
 
 
-def _facts(queryset: QuerySet[Memory], ids: set[int], lenders: set[int]) -> dict[int, _Facts]:
+def _facts(
+    queryset: QuerySet[Memory], ids: set[int], lenders: set[int], *, known: dict[int, _Facts]
+) -> dict[int, _Facts]:
     """The facts of the memories `ids`, and of those up to two ids away from the
-    `lenders` (the context they may lend, `_with_context`), that are in `queryset`, in
-    one query."""
+    `lenders` (the context they may lend, `_with_context`), that are in `queryset` and
+    not already `known`, in one query.
+
+    Read through the cursor: the ORM's per-value datetime conversion (a regular
+    expression per value) cost more than the query itself on a few hundred rows."""
     offsets = [offset for distance in CONTEXT_SHARES for offset in (distance, -distance)]
     nearby = {pk + offset for pk in lenders for offset in offsets}
-    rows = queryset.filter(pk__in=ids | nearby).values_list(
-        "pk",
-        "importance",
-        "updated_at",
-        "embedding__updated_at",
-        "created_at",
-        "source",
-        "subject_user_id",
-        "subject_discord_id",
+    wanted = (ids | nearby) - known.keys()
+    if not wanted:
+        return {}
+    rows = (
+        queryset.filter(pk__in=wanted)
+        .order_by()
+        .values_list(
+            "pk",
+            "importance",
+            "updated_at",
+            "embedding__updated_at",
+            "created_at",
+            "source",
+            "subject_user_id",
+            "subject_discord_id",
+        )
     )
-    return {pk: _Facts(*fields) for pk, *fields in rows}
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            pk: _Facts(importance, _aware(updated), _aware(embedded), _aware(created), *rest)
+            for pk, importance, updated, embedded, created, *rest in cursor.fetchall()
+        }
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A stored timestamp as the ORM would give it: SQLite returns UTC text, PostgreSQL
+    an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None and settings.USE_TZ:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def _written_together(one: _Facts, other: _Facts) -> bool:
@@ -359,16 +407,27 @@ def memory_rank_page(
     The query is NFKC-normalised as every stored text is (`documents.chunking`), so a
     ligature or a fullwidth letter typed in a query finds the plain letters."""
     query = unicodedata.normalize("NFKC", query)
+    # While the query is embedded on another thread, this one does everything that
+    # does not need its vector: the full-text search, the facts of its matches, and
+    # bringing the vector index up to date.
     embedding = _query_vector_start(query)
     lexical = lexical_search(queryset, query, limit=pool)
+    facts = _facts(
+        queryset,
+        {memory_id for memory_id, _ in lexical},
+        {memory_id for memory_id, _ in lexical[:CONTEXT_LENDERS]},
+        known={},
+    )
     # Twice the pool: room for neighbours this queryset excludes (others' memories).
-    semantic = _semantic_hits(embedding, k=2 * pool)
-    ids = {memory_id for memory_id, _ in lexical} | {memory_id for memory_id, _, _ in semantic}
-    if not ids:
+    semantic = _semantic_hits(embedding, _semantic_index(embedding), k=2 * pool)
+    facts |= _facts(
+        queryset,
+        {memory_id for memory_id, _, _ in semantic},
+        {memory_id for memory_id, _, _ in semantic[:CONTEXT_LENDERS]},
+        known=facts,
+    )
+    if not lexical and not semantic:
         return 0, []
-    lenders = {memory_id for memory_id, _ in lexical[:CONTEXT_LENDERS]}
-    lenders |= {memory_id for memory_id, _, _ in semantic[:CONTEXT_LENDERS]}
-    facts = _facts(queryset, ids, lenders)
     # A vector is trusted only while its row is unchanged (not edited, deleted or stale).
     semantic = [hit for hit in semantic if hit[0] in facts and facts[hit[0]].embedded_at == hit[2]]
     lexical_rank = _tied_ranks([(i, s) for i, s in lexical if i in facts], precision=6)

@@ -1,9 +1,14 @@
 """Who a memory is about, and how that is written: the one place that parses, prints
 and queries it.
 
-A memory is about everyone (no subject), one web account or one Discord user. The
-API writes that as `everyone`, `user:<id>` or `discord:<id>`; a person writing about
-themself may say `me`.
+A memory is about everyone (no subject), one web account, one Discord user or one
+Twitch viewer. The API writes that as `everyone`, `user:<id>`, `discord:<id>` or
+`twitch:<id>`; a person writing about themself may say `me`.
+
+A chat account outside Luma (Discord, Twitch) is kept in one column,
+`subject_discord_id` (and `Message.author_discord_id`, `Speaker.discord_id`): a
+Discord id as its digits, a Twitch user id as `twitch:<digits>` (`twitch_account`),
+so retrieval, suggestions and review treat both alike and never mix them up.
 """
 
 from dataclasses import dataclass
@@ -16,8 +21,22 @@ from luma.errors import LumaError
 
 EVERYONE = "everyone"
 ME = "me"
-NOTATION = 'Who it is about: "me", "everyone", "user:<id>" or "discord:<id>"'
-PATTERN = r"^(me|everyone|user:\d+|discord:\d+)$"  # for API schemas
+NOTATION = 'Who it is about: "me", "everyone", "user:<id>", "discord:<id>" or "twitch:<id>"'
+PATTERN = r"^(me|everyone|user:\d+|discord:\d+|twitch:\d+)$"  # for API schemas
+TWITCH = "twitch:"
+
+
+def twitch_account(user_id: str) -> str:
+    """The external account id of a Twitch viewer (their numeric Twitch user id)."""
+    return f"{TWITCH}{user_id}"
+
+
+def account_label(account_id: str) -> str:
+    """How an external account is named for people: "Twitch user 123", "Discord user 456"."""
+    if account_id.startswith(TWITCH):
+        return f"Twitch user {account_id.removeprefix(TWITCH)}"
+    return f"Discord user {account_id}"
+
 
 # The memories about everyone: neither a web account nor a Discord user.
 ABOUT_EVERYONE = Q(subject_user__isnull=True, subject_discord_id="")
@@ -42,6 +61,8 @@ class Subject:
     def notation(self) -> str:
         if self.user_id is not None:
             return f"user:{self.user_id}"
+        if self.discord_id.startswith(TWITCH):
+            return self.discord_id
         if self.discord_id:
             return f"discord:{self.discord_id}"
         return EVERYONE
@@ -73,7 +94,11 @@ def subject_parse(text: str, *, me: AbstractBaseUser | AnonymousUser | None = No
         return Subject(user_id=int(value))
     if kind == "discord" and value.isdigit():
         return Subject(discord_id=value)
-    raise InvalidSubject(f"subject: {text!r} is not one of me, everyone, user:<id>, discord:<id>.")
+    if kind == "twitch" and value.isdigit():
+        return Subject(discord_id=twitch_account(value))
+    raise InvalidSubject(
+        f"subject: {text!r} is not one of me, everyone, user:<id>, discord:<id>, twitch:<id>."
+    )
 
 
 def subject_of(memory: Any) -> Subject:

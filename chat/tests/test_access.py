@@ -38,6 +38,16 @@ TABLE = [
         lambda ids: {"type": "continue", "conversation_id": ids[0], "continue_of": ids[1]},
         "error",
     ),
+    (
+        "regenerate",
+        lambda ids: {"type": "regenerate", "conversation_id": ids[0], "message_id": ids[1]},
+        "error",
+    ),
+    (
+        "edit",
+        lambda ids: {"type": "edit", "conversation_id": ids[0], "message_id": ids[1], "text": "x"},
+        "error",
+    ),
     ("settings", lambda ids: {"type": "settings", "deepseek_base_url": "http://evil"}, "error"),
 ]
 
@@ -61,7 +71,8 @@ async def test_every_message_type_has_a_row():
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("kind", "payload", "first"), TABLE, ids=[
     "send-new", "send-someone-elses-conversation", "resend-someone-elses-message", "stop",
-    "continue-someone-elses-reply", "unknown-type"])  # fmt: skip
+    "continue-someone-elses-reply", "regenerate-someone-elses-reply",
+    "edit-someone-elses-message", "unknown-type"])  # fmt: skip
 async def test_each_role_gets_what_the_table_says(
     use_deepseek, people, other_user, role, kind, payload, first
 ):
@@ -83,3 +94,4 @@ async def test_each_role_gets_what_the_table_says(
     await socket.disconnect()
     # Nothing reached the other person's conversation.
     assert await Message.objects.filter(conversation_id=ids[0]).acount() == 1
+    assert (await Message.objects.aget(pk=ids[1])).content == "hi"

@@ -7,7 +7,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Lowest first. `config` is the wiring above them all.
-LAYERS = ["luma", "providers", "memories", "documents", "chat", "discordbot", "config"]
+LAYERS = [
+    "luma",
+    "providers",
+    "memories",
+    "documents",
+    "persona",
+    "chat",
+    "discordbot",
+    "overlay",
+    "twitchbot",
+    "openai_api",
+    "config",
+]
 
 
 def _imports(path: Path) -> set[str]:

@@ -30,6 +30,9 @@ from luma.services import api_token_create, runtime_settings_get
 from luma.tests.urlwalk import api_operations, page_urls
 from memories.models import Memory, MemorySource, MemoryStatus
 from memories.services import memory_create, memory_delete, memory_reject, memory_update
+from persona.selectors import persona_get
+from persona.services import persona_avatar_set
+from persona.tests.cards import png
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +155,23 @@ API_CASES = [
          url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}/messages"),
     Case("DELETE", "/api/chat/conversations/{conversation_id}", (401, 404, 404, 404),
          url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}"),
+    Case("PATCH", "/api/chat/conversations/{conversation_id}", (401, 404, 404, 404),
+         url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}",
+         body=lambda w: {"title": "mine now"}),
+    Case("GET", "/api/chat/conversations/{conversation_id}/export", (401, 404, 404, 404),
+         url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}/export"),
+    Case("POST", "/api/chat/conversations/{conversation_id}/messages/{message_id}/regenerate",
+         (401, 404, 404, 404),
+         url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}/messages/1/regenerate"),
+    Case("POST", "/api/chat/conversations/{conversation_id}/messages/{message_id}/edit",
+         (401, 404, 404, 404), body=lambda w: {"message": "hijacked"},
+         url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}/messages/1/edit"),
+    Case("POST", "/api/chat/conversations/{conversation_id}/messages/{message_id}/select",
+         (401, 404, 404, 404),
+         url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}/messages/1/select"),
+    Case("DELETE", "/api/chat/conversations/{conversation_id}/messages/{message_id}",
+         (401, 404, 404, 404),
+         url=lambda w: f"/api/chat/conversations/{w.their_conversation.pk}/messages/1"),
     Case("GET", "/api/settings", (401, 403, 403, 200)),
     Case("PUT", "/api/settings", (401, 403, 403, 200), body=lambda w: {"temperature": 0.3}),
     Case("GET", "/api/models/available", (401, 403, 403, 200)),
@@ -255,6 +275,19 @@ API_CASES = [
     Case("POST", "/api/documents/{document_id}/reingest", (401, 200, 200, 200),
          label="a viewer's", fixtures=("viewer_document",),
          url=lambda w: f"/api/documents/{viewers_document().pk}/reingest"),
+    Case("GET", "/api/stream/settings", (401, 403, 403, 200)),
+    Case("PUT", "/api/stream/settings", (401, 403, 403, 200),
+         body=lambda w: {"stream_blocklist": "badword"}),
+    Case("POST", "/api/stream/overlay-token", (401, 403, 403, 200)),
+    Case("GET", "/api/stream/blocked", (401, 403, 403, 200)),
+    Case("GET", "/api/persona", (401, 403, 403, 200)),
+    Case("PUT", "/api/persona", (401, 403, 403, 200), body=lambda w: {"name": "Mika"}),
+    Case("POST", "/api/persona/avatar", (401, 403, 403, 200), multipart=True,
+         body=lambda w: {"file": SimpleUploadedFile("a.png", png())}),
+    Case("DELETE", "/api/persona/avatar", (401, 403, 403, 200)),
+    Case("POST", "/api/persona/card", (401, 403, 403, 200), multipart=True,
+         body=lambda w: {"file": SimpleUploadedFile("c.json", b'{"name": "Mika"}')}),
+    Case("GET", "/api/persona/card", (401, 403, 403, 200)),
 ]  # fmt: skip
 
 LOGIN = "/accounts/login/"
@@ -271,9 +304,17 @@ PAGE_CASES = [
     Case("GET", "documents/<int:document_id>/", (302, 200, 200, 200), label="a viewer's",
          url=lambda w: f"/documents/{viewers_document().pk}/", fixtures=("viewer_document",)),
     Case("GET", "accounts/login/", (200, 200, 200, 200)),
+    Case("GET", "persona/avatar/<str:version>.png", (302, 200, 200, 200),
+         url=lambda w: persona_get().avatar_url, fixtures=("persona_avatar",)),
     Case("POST", "accounts/logout/", (302, 302, 302, 302)),
     Case("GET", "admin/", (302, 302, 200, 200)),
     Case("GET", "api/", (404, 404, 404, 404), label="the API's own table is above"),
+    Case("GET", "overlay/", (200, 200, 200, 200), label="OBS: the socket checks the token"),
+    Case("GET", "favicon.ico", (302, 302, 302, 302), label="the icon, for the admin's pages"),
+    Case("POST", "v1/^(?:/*)chat/completions/?$", (401, 401, 401, 401), url=lambda w: "/v1/chat/completions", label="a session is not enough"),
+    Case("GET", "v1/^(?:/*)models/?$", (401, 401, 401, 401), url=lambda w: "/v1/models"),
+    Case("GET", "v1/^(?:/*)models/(?P<model_id>.+?)/?$", (401, 401, 401, 401), url=lambda w: "/v1/models/luma"),
+    Case("GET", "v1/^(?P<path>.*)$", (404, 404, 404, 404), url=lambda w: "/v1/embeddings"),
 ]  # fmt: skip
 
 
@@ -282,6 +323,11 @@ def viewer_uploads(db) -> None:
     row = runtime_settings_get()
     row.viewer_uploads_enabled = True
     row.save()
+
+
+@pytest.fixture
+def persona_avatar(db) -> None:
+    persona_avatar_set(data=png())
 
 
 @pytest.fixture
@@ -341,7 +387,10 @@ def test_each_role_gets_what_the_table_says(request, case, role_index, world, cl
     if expected == 403 and not case.route.startswith("/api/"):
         assert b"Not allowed" in response.content and b"Only " in response.content
     if expected == 302 and role == "anonymous" and case.method == "GET":
-        assert LOGIN in response["Location"] or "/admin/login/" in response["Location"]
+        if "/" + case.route in PUBLIC:  # the icon leads to its static file
+            assert response["Location"].endswith("/luma/favicon.svg")
+        else:
+            assert LOGIN in response["Location"] or "/admin/login/" in response["Location"]
 
 
 def _routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> set[str]:
@@ -464,6 +513,8 @@ PUBLIC = {
     "/admin/logout/",
     "/api/docs",
     "/api/openapi.json",
+    "/overlay/",  # OBS cannot log in: the page is the same for all, its socket needs the token
+    "/favicon.ico",  # leads to the static icon
 }
 
 

@@ -33,9 +33,14 @@ CONFIG = SchemathesisConfig.from_dict(
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
         "operations": [
             {
-                "include-name": "POST /api/documents",
+                "include-name": name,
                 "checks": {"positive_data_acceptance": {"expected-statuses": UPLOAD_ACCEPTED}},
             }
+            for name in (
+                "POST /api/documents",
+                "POST /api/persona/card",
+                "POST /api/persona/avatar",
+            )
         ],
     }
 )

@@ -124,7 +124,7 @@ def admin_fields(**changes) -> dict:
     row = runtime_settings_get()
     names = ("provider", "deepseek_base_url", "deepseek_model", "ollama_endpoint",
              "ollama_model", "ollama_embedding_model", "temperature", "max_tokens",
-             "persona_prompt", "memory_context_limit", "memory_suggestion_threshold")  # fmt: skip
+             "memory_context_limit", "memory_suggestion_threshold")  # fmt: skip
     return {name: getattr(row, name) for name in names} | {"fallback_provider": ""} | changes
 
 

@@ -108,7 +108,7 @@ def test_the_settings_page_and_the_admin_ask_for_the_key_too(secrets_configured,
     fields = {
         f: getattr(row, f)
         for f in ("provider", "deepseek_model", "ollama_endpoint", "ollama_model",
-                  "ollama_embedding_model", "temperature", "max_tokens", "persona_prompt",
+                  "ollama_embedding_model", "temperature", "max_tokens",
                   "memory_context_limit", "memory_suggestion_threshold")
     }  # fmt: skip
     page = admin_client.post("/settings/", {**fields, "deepseek_base_url": "http://elsewhere:1/v1"})
@@ -140,7 +140,7 @@ def test_the_masked_key_sent_back_never_replaces_the_key(secrets_configured, adm
         f"/admin/luma/runtimesettings/{row.pk}/change/",
         {f: getattr(row, f) for f in ("provider", "deepseek_base_url", "deepseek_model",
                                       "ollama_endpoint", "ollama_model", "ollama_embedding_model",
-                                      "temperature", "max_tokens", "persona_prompt",
+                                      "temperature", "max_tokens",
                                       "memory_context_limit", "memory_suggestion_threshold")}
         | {"deepseek_api_key": masked, "fallback_provider": ""},
     )  # fmt: skip

@@ -16,7 +16,6 @@ def form_data(**changes):
         "ollama_embedding_model": row.ollama_embedding_model,
         "temperature": row.temperature,
         "max_tokens": row.max_tokens,
-        "persona_prompt": row.persona_prompt,
         "memory_context_limit": row.memory_context_limit,
         "memory_suggestion_threshold": row.memory_suggestion_threshold,
     }

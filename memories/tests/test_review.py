@@ -354,7 +354,7 @@ def test_the_owner_sets_auto_approval_through_the_api(admin_client):
 @pytest.mark.parametrize(
     "change",
     [
-        {"auto_approve_sources": ["twitch"]},
+        {"auto_approve_sources": ["youtube"]},
         {"auto_approve_min_confidence": 1.5},
         {"auto_approve_min_importance": 0},
     ],

@@ -16,7 +16,7 @@
   list.before(keys);
 
   function details(s) {
-    const about = s.subject === "everyone" ? "about everyone" : `about ${s.subject_label}`;
+    const about = window.Luma.aboutText(s);
     return el("small", { class: "muted", text: `${about} · importance ${s.importance}` + (s.tags && s.tags.length ? ` · ${s.tags.join(", ")}` : "") });
   }
 

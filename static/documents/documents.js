@@ -4,7 +4,7 @@
 // Text from the server is only ever set with textContent.
 (function () {
   "use strict";
-  const { api, el } = window.Luma;
+  const { api, el, timeElement } = window.Luma;
   const { upload: send, follow, isFinished, dropZone, eachLimited } = window.Luma.uploads;
   const form = document.getElementById("upload-form");
   const fileInput = document.getElementById("upload-file");
@@ -42,7 +42,6 @@
   }
 
   function row(doc) {
-    const when = new Date(doc.created_at);
     return el("tr", { dataset: { id: doc.id, status: doc.status } },
       el("td", { class: "name" }, el("a", { href: pageOf(doc), text: doc.name })),
       el("td", { text: KINDS[doc.kind] || doc.kind, dataset: { label: "Type" } }),
@@ -50,7 +49,7 @@
       statusCell(doc),
       el("td", { class: "chunks", text: doc.chunk_count, dataset: { label: "Chunks" } }),
       el("td", { dataset: { label: "Uploaded" } },
-        el("time", { datetime: doc.created_at, text: when.toLocaleString() }),
+        timeElement(doc.created_at),
         doc.uploaded_by ? " by " + doc.uploaded_by : ""),
       el("td", { class: "actions" },
         el("button", { type: "button", class: "danger delete", dataset: { name: doc.name }, text: "Delete" })));

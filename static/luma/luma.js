@@ -1,7 +1,12 @@
-// Small helpers shared by Luma's pages: CSRF-aware JSON fetch and DOM building.
-// Text from the server is only ever set with textContent.
+// Small helpers shared by Luma's pages: CSRF-aware JSON fetch, DOM building, one
+// way of writing dates, and the page's chrome (the phone menu, panels opened by a
+// button). Text from the server is only ever set with textContent. base.html loads it
+// in <head> for every page (a page that loads it again changes nothing), so the
+// menu is folded before the first paint.
 (function () {
   "use strict";
+  if (window.Luma) return;
+  document.documentElement.classList.add("js");
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -72,5 +77,121 @@
     return (page && (page.items || page.results)) || [];
   }
 
-  window.Luma = { api, ApiError, csrfToken, el, debounce, itemsOf, errorMessage };
+  // ---- dates: one format everywhere -------------------------------------------------
+  // The server writes each date as <time datetime="ISO">; this writes every one of
+  // them, on load and whenever one is added later, so a date reads the same before and
+  // after a live update. data-format="date": the day only.
+  const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const DATE_ONLY = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+  function formatDateTime(iso) {
+    const when = new Date(iso);
+    return Number.isNaN(when.getTime()) ? String(iso) : DATE_TIME.format(when);
+  }
+
+  function formatDate(iso) {
+    // A bare day ("2026-11-30") is that day wherever the reader is, not UTC midnight.
+    const when = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T12:00:00`) : new Date(iso);
+    return Number.isNaN(when.getTime()) ? String(iso) : DATE_ONLY.format(when);
+  }
+
+  // Idempotent: text the parser adds to a <time> after it was written is written over.
+  function formatTime(node) {
+    const iso = node.getAttribute("datetime");
+    if (!iso) return;
+    const text = node.dataset.format === "date" ? formatDate(iso) : formatDateTime(iso);
+    if (node.textContent !== text) node.textContent = text;
+    if (!node.title) node.title = iso;
+  }
+
+  // <time datetime=iso> written as every other date on the page.
+  function timeElement(iso, { format = "", ...attrs } = {}) {
+    const node = el("time", { datetime: iso, ...attrs, dataset: format ? { format } : undefined });
+    formatTime(node);
+    return node;
+  }
+
+  function formatTimes(root = document) {
+    if (root.matches && root.matches("time[datetime]")) formatTime(root);
+    root.querySelectorAll?.("time[datetime]").forEach(formatTime);
+  }
+
+  // ---- whom a memory is about -----------------------------------------------------------
+  // "about everyone", or the name the API gives (subject_label: the name it was given,
+  // the account's username, "Discord user …"); never the API's notation (user:1).
+  function aboutText(memory) {
+    if (!memory.subject || memory.subject === "everyone") return "about everyone";
+    const label = memory.subject_label && !/^(user|discord|twitch):\d+$/.test(memory.subject_label) ? memory.subject_label : "";
+    return `about ${label || memory.subject_name || "someone"}`;
+  }
+
+  // ---- the page's chrome ------------------------------------------------------------------
+  // The phone menu: a button that folds the navigation away (aria-expanded, Esc closes
+  // and gives the button its focus back). Without script the navigation stays open.
+  function menu() {
+    const bar = document.querySelector(".topbar");
+    const toggle = bar && bar.querySelector(".menu-toggle");
+    if (!toggle) return;
+    const set = (open) => { bar.classList.toggle("menu-open", open); toggle.setAttribute("aria-expanded", String(open)); };
+    toggle.addEventListener("click", () => set(toggle.getAttribute("aria-expanded") !== "true"));
+    bar.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || toggle.getAttribute("aria-expanded") !== "true") return;
+      set(false);
+      toggle.focus();
+    });
+  }
+
+  // Panels a button opens over the page on narrow screens (the chat's conversations and
+  // suggestions): <button data-panel-toggle="NAME" aria-controls=ID> puts the class
+  // NAME-open on the body; [data-panel-close="NAME"] inside the panel and Esc close it
+  // again, giving the focus back to the button (for the conversations, chat.js's
+  // #toggle-sidebar opens them).
+  function panels() {
+    const toggleOf = (name) => document.querySelector(`[data-panel-toggle="${name}"], #toggle-${name}`);
+    const close = (name) => {
+      if (!document.body.classList.contains(`${name}-open`)) return;
+      document.body.classList.remove(`${name}-open`);
+      const toggle = toggleOf(name);
+      if (toggle) { toggle.setAttribute("aria-expanded", "false"); toggle.focus(); }
+    };
+    for (const toggle of document.querySelectorAll("[data-panel-toggle]")) {
+      const name = toggle.dataset.panelToggle, panel = document.getElementById(toggle.getAttribute("aria-controls"));
+      toggle.addEventListener("click", () => {
+        const open = !document.body.classList.contains(`${name}-open`);
+        document.body.classList.toggle(`${name}-open`, open);
+        toggle.setAttribute("aria-expanded", String(open));
+        if (open && panel) (panel.querySelector("h2, h1, [tabindex]") || panel).focus({ preventScroll: true });
+      });
+    }
+    for (const button of document.querySelectorAll("[data-panel-close]")) {
+      const name = button.dataset.panelClose, panel = button.parentElement;
+      button.addEventListener("click", () => close(name));
+      panel.addEventListener("keydown", (e) => { if (e.key === "Escape") close(name); });
+    }
+  }
+
+  function whenReady(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn, { once: true });
+    else fn();
+  }
+
+  // Watching from <head> on, a date is written as the parser or a script adds it, before
+  // it is painted in the server's form.
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "attributes" || change.target.matches?.("time[datetime]")) formatTime(change.target);
+      else change.addedNodes.forEach((node) => { if (node.nodeType === 1) formatTimes(node); });
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["datetime"] });
+
+  whenReady(() => {
+    menu();
+    panels();
+    formatTimes();
+  });
+
+  window.Luma = {
+    api, ApiError, csrfToken, el, debounce, itemsOf, errorMessage,
+    formatDateTime, formatDate, timeElement, formatTimes, aboutText,
+  };
 })();

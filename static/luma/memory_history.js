@@ -8,10 +8,9 @@
 // `luma:memories-changed` on the document, which the panel answers by searching again.
 (function () {
   "use strict";
-  const { api, el } = window.Luma;
+  const { api, el, timeElement } = window.Luma;
 
   const SURFACES = { web: "web page", api: "API", admin: "admin", discord: "Discord", import: "import", ai: "AI", system: "Luma" };
-  const when = (iso) => new Date(iso).toLocaleString();
   const changed = () => document.dispatchEvent(new CustomEvent("luma:memories-changed"));
 
   function showError(node, error) {
@@ -25,7 +24,7 @@
     const head = el("div", { class: "meta-line" },
       el("span", { class: "badge", text: v.action }),
       el("span", { text: `${who.trim() || "by Luma"} · ${SURFACES[v.surface] || v.surface}` }),
-      el("time", { datetime: v.at, text: when(v.at) }),
+      timeElement(v.at),
       v.changed.length ? el("span", { class: "muted", text: `changed: ${v.changed.join(", ")}` }) : null);
     const f = v.fields;
     const body = el("p", { class: "version-text", text: f.content });
@@ -95,7 +94,7 @@
     const actions = li.querySelector(".actions-row");
     if (m.was && content) content.after(el("p", { class: "was muted small-text", text: `was: ${m.was}` }));
     if (m.valid_until && content) {
-      content.after(el("p", { class: "past muted small-text", text: `No longer true since ${when(m.valid_until)}.` }));
+      content.after(el("p", { class: "past muted small-text" }, "No longer true since ", timeElement(m.valid_until), "."));
     }
     if (!actions) return;
     const panel = historyPanel(m.id);
@@ -141,8 +140,8 @@
           el("p", { class: "content", text: d.fields.content }),
           el("div", { class: "meta-line muted" },
             el("span", { text: `deleted${d.who ? " by " + d.who : ""} · ${SURFACES[d.surface] || d.surface}` }),
-            el("time", { datetime: d.deleted_at, text: when(d.deleted_at) }),
-            el("span", { text: `restorable until ${when(d.restorable_until)}` })));
+            timeElement(d.deleted_at),
+            el("span", {}, "restorable until ", timeElement(d.restorable_until))));
         li.append(el("div", { class: "row actions-row" }, el("button", {
           type: "button", class: "small primary", text: "Restore",
           onclick: async () => {

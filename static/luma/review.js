@@ -18,11 +18,14 @@
     setTimeout(() => { live.textContent = text; }, 50);  // a new text is read even when it repeats
   }
 
+  // Every badge showing the count: the navigation's, the phone menu's, the chat's
+  // suggestions button.
   function setPendingCount(count) {
-    const badge = document.getElementById("nav-pending-count");
-    if (!badge || typeof count !== "number") return;
-    badge.querySelector("[data-count]").textContent = String(count);
-    badge.hidden = count === 0;
+    if (typeof count !== "number") return;
+    for (const badge of document.querySelectorAll("[data-pending-badge]")) {
+      badge.querySelector("[data-count]").textContent = String(count);
+      badge.hidden = count === 0;
+    }
   }
 
   async function refreshPendingCount() {
@@ -97,11 +100,18 @@
   async function decideSelected(list, decision) {
     const cards = [...list.querySelectorAll(".pick:checked")].map((box) => box.closest("li[data-id]")).filter(Boolean);
     if (!cards.length) return null;
+    const editing = cards.filter((card) => card.isEditing?.());
+    if (decision === "approve" && editing.length && cards.length > 1) {
+      // One call approves one edited wording at most: nothing is decided rather than
+      // an edit approved as it was before.
+      throw new window.Luma.ApiError("a selected suggestion is being edited: save or cancel its edit first.", 0);
+    }
     const request = { decision, ids: [], duplicates: [] };
     for (const card of cards) {
-      const part = card.reviewRequest(decision);
-      request.ids.push(...part.ids);
-      request.duplicates.push(...part.duplicates);
+      const { ids, duplicates, ...edits } = card.reviewRequest(decision);
+      request.ids.push(...ids);
+      request.duplicates.push(...duplicates);
+      if (cards.length === 1) Object.assign(request, edits);  // an open edit's wording
     }
     const answer = await decide(request);
     cards.forEach((card) => card.remove());
@@ -173,6 +183,9 @@
         return;
       }
       if (!current || !current.isConnected) move(1);
+      // Approving a card being edited approves what its form says (Save & approve).
+      const saving = action === "approve" && current && current.querySelector('.edit [data-action="save"]');
+      if (saving) { saving.click(); return; }
       const button = current && current.querySelector(`[data-action="${action}"]`);
       if (button && !button.closest("[hidden]")) button.click();
     }

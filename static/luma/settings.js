@@ -108,3 +108,78 @@
   if (chosenProvider() === "ollama") loadOllamaModels();
   else status.textContent = "";
 })();
+
+// The persona (owner only): its fields (PUT /api/persona), its avatar (POST and DELETE
+// /api/persona/avatar) and character cards (POST /api/persona/card; export links).
+(function () {
+  "use strict";
+  const { api } = window.Luma;
+  const form = document.getElementById("persona-form");
+  if (!form) return;
+  const status = document.getElementById("persona-status");
+  const cardStatus = document.getElementById("persona-card-status");
+  const avatar = document.getElementById("persona-avatar");
+  const avatarReset = document.getElementById("persona-avatar-reset");
+  const FIELDS = ["name", "description", "personality", "scenario", "greeting",
+    "example_dialogue", "system_prompt", "post_history_instructions"];
+
+  function say(node, text, failed) {
+    node.textContent = text;
+    node.classList.toggle("error", Boolean(failed));
+    node.setAttribute("role", failed ? "alert" : "status");
+  }
+
+  // The persona's name and avatar wherever this page shows them.
+  function show(persona) {
+    for (const name of FIELDS) if (form.elements[name]) form.elements[name].value = persona[name];
+    avatar.src = persona.avatar_url;
+    avatar.alt = `${persona.name}'s avatar`;
+    avatarReset.hidden = !persona.avatar_uploaded;
+    document.dispatchEvent(new CustomEvent("luma:persona", { detail: persona }));
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {};
+    for (const name of FIELDS) body[name] = form.elements[name].value;
+    if (!body.name.trim()) { say(status, "The persona needs a name.", true); form.elements.name.focus(); return; }
+    say(status, "Saving…");
+    try {
+      show(await api("/api/persona", { method: "PUT", body }));
+      say(status, "Persona saved.");
+    } catch (error) { say(status, `Not saved: ${error.message}`, true); }
+  });
+
+  async function upload(input, url, node, done) {
+    const file = input.files[0];
+    if (!file) return;
+    const body = new FormData();
+    body.append("file", file);
+    say(node, `Uploading ${file.name}…`);
+    try { done(await api(url, { method: "POST", body })); }
+    catch (error) { say(node, `${file.name}: ${error.message}`, true); }
+    finally { input.value = ""; }
+  }
+
+  document.getElementById("persona-avatar-input").addEventListener("change", (e) =>
+    upload(e.target, "/api/persona/avatar", status, (persona) => { show(persona); say(status, "Avatar saved."); }));
+  avatarReset.addEventListener("click", async () => {
+    try { show(await api("/api/persona/avatar", { method: "DELETE" })); say(status, "Back to the default avatar."); }
+    catch (error) { say(status, error.message, true); }
+  });
+  document.getElementById("persona-card-input").addEventListener("change", (e) =>
+    upload(e.target, "/api/persona/card", cardStatus, (result) => {
+      show(result.persona);
+      const made = result.memories_created;
+      const lore = made ? ` Its lorebook became ${made} memor${made === 1 ? "y" : "ies"} about everyone.` : "";
+      const replaced = result.memories_removed ? ` ${result.memories_removed} from the previous card were removed.` : "";
+      const skipped = result.entries_skipped ? ` ${result.entries_skipped} disabled or empty entries were left out.` : "";
+      say(cardStatus, `Imported ${result.persona.name}.${lore}${replaced}${skipped}`);
+    }));
+
+  // The brand in the navigation follows the persona.
+  document.addEventListener("luma:persona", (e) => {
+    for (const node of document.querySelectorAll("[data-persona-name]")) node.textContent = e.detail.name;
+    for (const node of document.querySelectorAll("img[data-persona-avatar]")) node.src = e.detail.avatar_url;
+  });
+})();

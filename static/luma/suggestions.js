@@ -27,23 +27,25 @@
 
   // Swaps `content` for a form editing m's text, importance and tags (and hides
   // `actions`) until Cancel. onSave(edits, close) does the saving. In the form,
-  // Enter saves (Shift+Enter is a new line) and Esc cancels.
-  function openEditor(m, { content, actions, textLabel, tagsPlaceholder, saveText, onSave }) {
+  // Enter saves (Shift+Enter is a new line) and Esc cancels. Returns the editor:
+  // {edits(): what the form says now, save(), close()}; onClose is told when it closes.
+  function openEditor(m, { content, actions, textLabel, tagsPlaceholder, saveText, onSave, onClose = () => {} }) {
     const text = el("textarea", { rows: 3, "aria-label": textLabel });
     text.value = m.content;
     const importance = el("input", { type: "number", min: 1, max: 10, value: m.importance, "aria-label": "Importance" });
     const tags = el("input", { type: "text", value: (m.tags || []).join(", "), "aria-label": "Tags", placeholder: tagsPlaceholder });
-    const save = el("button", { type: "button", class: "small primary", text: saveText });
+    const save = el("button", { type: "button", class: "small primary", text: saveText, "data-action": "save" });
     const cancel = el("button", { type: "button", class: "small", text: "Cancel" });
     const form = el("div", { class: "edit" }, text, el("div", { class: "row" }, importance, tags), el("div", { class: "row" }, save, cancel));
+    const edits = () => ({ content: text.value.trim(), importance: Number(importance.value), tags: parseTags(tags.value) });
     const close = () => {
       const hadFocus = form.contains(document.activeElement);
       form.replaceWith(content);
       actions.hidden = false;
+      onClose();
       if (hadFocus) content.closest("li[data-id]")?.focus({ preventScroll: true });
     };
-    save.addEventListener("click", () => onSave(
-      { content: text.value.trim(), importance: Number(importance.value), tags: parseTags(tags.value) }, close));
+    save.addEventListener("click", () => onSave(edits(), close));
     cancel.addEventListener("click", close);
     form.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); close(); }
@@ -52,6 +54,7 @@
     content.replaceWith(form);
     actions.hidden = true;
     text.focus();
+    return { edits, save: () => save.click(), close };
   }
 
   // The suggestions of GET /api/memory/suggestions as groups of near-duplicates, in
@@ -75,13 +78,15 @@
     const names = LOOKS[look];
     const group = [s, ...members];
     let keep = s;  // the wording an approval keeps
+    let editor = null;  // the open edit form: an approval then takes what it says
     const detailsOf = (m) => (typeof details === "function" ? details(m) : m === s ? details : null);
     const li = el("li", { class: names.item, dataset: { id: s.id, size: group.length } });
     const content = el("p", { class: names.content, text: s.content, "data-review-text": "" });
     const error = el("p", { class: names.error, role: "alert", hidden: true });
     li.reviewRequest = (decision) => (decision === "approve"
-      ? { ids: [keep.id], duplicates: members.length ? [{ of: keep.id, ids: group.filter((m) => m !== keep).map((m) => m.id) }] : [] }
+      ? { ids: [keep.id], duplicates: members.length ? [{ of: keep.id, ids: group.filter((m) => m !== keep).map((m) => m.id) }] : [], ...(editor ? editor.edits() : {}) }
       : { ids: group.map((m) => m.id), duplicates: [] });
+    li.isEditing = () => editor !== null;
     const act = async (decision, edits = {}) => {
       error.hidden = true;
       try { await window.Luma.review.decide({ decision, ...li.reviewRequest(decision), ...edits }); }
@@ -89,10 +94,13 @@
       li.remove();
       onGone();
     };
-    const edit = () => openEditor(keep, {
-      content, actions, textLabel: names.textLabel, tagsPlaceholder: names.tagsPlaceholder,
-      saveText: "Save & approve", onSave: (edits) => act("approve", edits),
-    });
+    const edit = () => {
+      if (editor) return;
+      editor = openEditor(keep, {
+        content, actions, textLabel: names.textLabel, tagsPlaceholder: names.tagsPlaceholder,
+        saveText: "Save & approve", onSave: (edits) => act("approve", edits), onClose: () => { editor = null; },
+      });
+    };
     const actions = el("div", { class: names.actions },
       el("button", { type: "button", class: "small primary", text: members.length ? `Approve (1 of ${group.length})` : "Approve", "data-action": "approve", onclick: () => act("approve") }),
       el("button", { type: "button", class: "small", text: "Edit", "data-action": "edit", onclick: edit }),
@@ -109,7 +117,7 @@
       const name = `keep-${s.id}`;
       const choices = group.map((m) => {
         const radio = el("input", { type: "radio", name, value: m.id, checked: m === keep });
-        radio.addEventListener("change", () => { keep = m; content.textContent = m.content; });
+        radio.addEventListener("change", () => { editor?.close(); keep = m; content.textContent = m.content; });
         return el("li", {}, el("label", { class: "check" }, radio, ` ${m.content}`));
       });
       const split = el("button", { type: "button", class: "small link", text: "Decide them one by one" });

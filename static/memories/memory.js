@@ -5,7 +5,7 @@
 // the memory API (/api/memory).
 (function () {
   "use strict";
-  const { api, el, debounce } = window.Luma;
+  const { api, el, debounce, aboutText, formatDateTime, timeElement } = window.Luma;
   const suggestions = window.Luma.suggestions;
   const review = window.Luma.review;
   const { parseTags } = suggestions;
@@ -13,8 +13,15 @@
   const PAGE = 20;
   let offset = 0, total = 0, searchSeq = 0;
   let searchedFor = null;  // the query and filters of the last search (searchKey)
+  // Memories saved here, as the server answered the save: a search answered before the
+  // save (still on its way meanwhile) shows these instead of what it read then.
+  const saved = new Map();
+  const newest = (m) => {
+    const mine = saved.get(m.id);
+    return mine && mine.updated_at >= m.updated_at ? mine : m;
+  };
 
-  const SOURCE_LABELS = { manual: "added by hand", ai_suggested: "AI suggestion", document: "document" };
+  const SOURCE_LABELS = { manual: "added by hand", ai_suggested: "AI suggestion", document: "document", card: "character card" };
 
   function showError(node, message) {
     node.textContent = message;
@@ -26,10 +33,10 @@
       el("span", { class: "badge" + (m.status === "pending" ? " pending" : ""), text: m.status }),
       el("span", { text: SOURCE_LABELS[m.source] || m.source }),
       el("span", { class: "importance", text: `importance ${m.importance}` }),
-      el("span", { text: m.subject === "everyone" ? "about everyone" : `about ${m.subject_label}` }),
+      el("span", { class: "about", text: aboutText(m) }),
     ];
     if (m.tags && m.tags.length) parts.push(el("span", { class: "tags", text: "#" + m.tags.join(" #") }));
-    if (m.auto_approved_at) parts.push(el("span", { class: "badge auto", title: `Auto-approved ${new Date(m.auto_approved_at).toLocaleString()}; no person has looked at it yet`, text: "auto-approved" }));
+    if (m.auto_approved_at) parts.push(el("span", { class: "badge auto", title: `Auto-approved ${formatDateTime(m.auto_approved_at)}; no person has looked at it yet`, text: "auto-approved" }));
     if (m.confidence !== null && m.confidence !== undefined) parts.push(el("span", { text: `model ${Math.round(m.confidence * 100)}% sure` }));
     if (m.use_count) parts.push(el("span", { text: `used ${m.use_count}×` }));
     if (score) parts.push(el("span", { class: "score", text: `score ${score.toFixed(3)}` }));
@@ -52,6 +59,7 @@
       content, actions, textLabel: "Memory text", tagsPlaceholder: "comma, separated", saveText: "Save",
       onSave: (edits, close) => call(async () => {
         m = await api(`/api/memory/${m.id}`, { method: "PUT", body: edits });
+        saved.set(m.id, m);
         content.textContent = m.content;
         li.querySelector(".meta-line").replaceWith(metaLine(m, score));
         close();
@@ -124,7 +132,7 @@
     // A card someone is editing or deleting stays as it is when it is still in the results.
     const busyCards = new Map([...$("memory-list").querySelectorAll(".memory")]
       .filter((li) => li.querySelector(".edit, .confirm")).map((li) => [li.dataset.id, li]));
-    $("memory-list").replaceChildren(...page.items.map((item) => busyCards.get(String(item.memory.id)) || card(item.memory, {
+    $("memory-list").replaceChildren(...page.items.map((item) => busyCards.get(String(item.memory.id)) || card(newest(item.memory), {
       score: $("q").value.trim() ? item.score : 0,
       onGone: () => { total -= 1; summarise(page.items.length - 1); },
     })));
@@ -210,12 +218,12 @@
     section.hidden = days.length === 0;
     const mayUndo = section.dataset.mayUndo === "true";
     $("auto-approved-days").replaceChildren(...days.map(({ day, count }) => {
-      const when = new Date(`${day}T12:00:00`).toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+      const when = window.Luma.formatDate(day);
       const show = el("button", { type: "button", class: "small", text: "Show them", onclick: () => {
         $("f-status").value = "auto"; offset = 0; search(); $("memories-heading").scrollIntoView();
       } });
       const undo = mayUndo ? el("button", { type: "button", class: "small danger", text: count === 1 ? "Send it back to review" : `Send all ${count} back to review`, onclick: () => undoDay(day, count, when) }) : null;
-      return el("li", { class: "row" }, el("span", { text: `${when}: ${count} auto-approved, not looked at yet` }), show, undo);
+      return el("li", { class: "row" }, el("span", {}, timeElement(day, { format: "date" }), `: ${count} auto-approved, not looked at yet`), show, undo);
     }));
   }
 

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from overlay import views
+
+urlpatterns = [path("", views.overlay_page, name="overlay")]
