@@ -1,43 +1,48 @@
 """Message and conversation actions in a real browser, on a desktop and a phone.
 
-Every test works in conversations of its own, found by unique words: the live server
-(and its one logged-in account) is shared by every browser test of the run.
+Each test is a new viewer account of its own: the live server is shared by every
+browser test of the run, and the chat rate limit (LUMA_CHAT_RATE) counts per account,
+so these many replies never slow down another test's account.
 """
 
 import json
 import re
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import LiveLuma
+from e2e.conftest import LiveLuma, log_in
 from providers.testing.fakes import FakeOpenAIServer
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
-@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
-def chat(
-    request, browser: Browser, live_luma: LiveLuma, session_state: dict[str, Any]
-) -> Iterator[Page]:
-    """The chat page of the shared account in a new browser context of this size, which
-    may use the clipboard; fails on any script error."""
+def browser_of(browser: Browser, live_luma: LiveLuma, viewport: dict, who: tuple[str, str]) -> Page:
+    """A new browser (context) of this size that may use the clipboard, logged in as `who`."""
     context = browser.new_context(
         base_url=live_luma.url,
-        storage_state=session_state,
-        viewport=request.param,
+        viewport=viewport,
         permissions=["clipboard-read", "clipboard-write"],
     )
     page = context.new_page()
+    log_in(page, *who)
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def chat(request, browser: Browser, live_luma: LiveLuma) -> Iterator[Page]:
+    """The chat page of a new viewer, in a browser of this size; fails on any script error."""
+    who = (unique("actions"), "pw-actions-123")
+    live_luma.seed("user", username=who[0], password=who[1])
+    page = browser_of(browser, live_luma, request.param, who)
+    page.luma_user = who  # type: ignore[attr-defined]
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/")
-    page.wait_for_load_state("networkidle")
-    new_chat(page)
+    context = page.context
     yield page
     context.close()
     assert not errors, f"script errors on the page: {errors}"
@@ -297,22 +302,18 @@ def test_rename_search_export_and_delete_a_conversation(
 
 
 def test_a_new_browser_opens_the_last_conversation(
-    chat: Page,
-    fake_openai: FakeOpenAIServer,
-    browser: Browser,
-    live_luma: LiveLuma,
-    session_state: dict[str, Any],
+    chat: Page, fake_openai: FakeOpenAIServer, browser: Browser, live_luma: LiveLuma
 ) -> None:
+    fake_openai.behaviour.reply = "An older chat."
+    send(chat, unique("Older"))
+    new_chat(chat)
     question = unique("Remember me")
     fake_openai.behaviour.reply = "Of course I remember."
     send(chat, question)
     expect(replies(chat)).to_have_count(1)
 
-    fresh = browser.new_context(
-        base_url=live_luma.url, storage_state=session_state, viewport=chat.viewport_size
-    )
-    page = fresh.new_page()
-    page.goto("/")
+    page = browser_of(browser, live_luma, chat.viewport_size or DESKTOP, chat.luma_user)  # type: ignore[attr-defined]
+    fresh = page.context
     expect(page.locator("#messages .message.user")).to_have_text([question])
     expect(replies(page).locator(".body")).to_have_text(["Of course I remember."])
     # A browser that chose a new chat keeps it new after a reload.

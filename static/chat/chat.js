@@ -23,6 +23,7 @@
   let regenerating = null; // the reply a new version is being written of (hidden meanwhile)
   let searchQuery = ""; // the sidebar's search
   let chose = false; // the person sent, opened or started a chat since the page loaded
+  let openings = 0; // the latest chat asked for: an answer for an older one is dropped
   let reconnectDelay = 500;
 
   // ---- rendering ---------------------------------------------------------
@@ -497,8 +498,9 @@
   }
 
   async function openConversation(id) {
+    const ticket = ++openings;
     const messages = await api(`/api/chat/conversations/${id}/messages`);
-    if (busy) return;
+    if (busy || ticket !== openings) return; // the person went elsewhere meanwhile
     if (conversationId !== id) { pending = null; hideBanner(); }
     conversationId = id;
     render(messages.map(fromServer));
@@ -582,6 +584,7 @@
   function newChat() {
     if (busy) return;
     chose = true;
+    openings += 1;
     conversationId = null;
     pending = null;
     list.replaceChildren();
