@@ -45,6 +45,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(env_str("LUMA_DATA_DIR", str(BASE_DIR / "data")))
+# Made here, so that `manage.py migrate` in a new checkout (or a new LUMA_DATA_DIR)
+# creates the SQLite database instead of failing with "unable to open database file".
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 # The environment's, or the one `make run` keeps in the data folder (so `manage.py`
 # commands work in the same checkout without exporting it).
 _KEY_FILE = DATA_DIR / "secret_key"

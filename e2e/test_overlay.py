@@ -177,6 +177,9 @@ def test_a_twitch_question_and_its_streamed_answer_appear_on_the_overlay(
         arg=ANSWER,
     )
     expect(page.locator("#overlay-answer")).to_have_text(ANSWER, timeout=15_000)
+    # The persona's face loads without a login (OBS has none).
+    expect(page.locator("#overlay-avatar")).to_be_visible()
+    page.wait_for_function("document.getElementById('overlay-avatar').naturalWidth > 0")
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background in ("rgba(0, 0, 0, 0)", "transparent")
     size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
@@ -207,8 +210,9 @@ def test_the_owner_sees_and_rotates_the_overlay_address(page: Page, live_luma: L
     assert before.startswith(f"{live_luma.url}/overlay/?token=")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Rotate").click()
+    # (Create, above, already said "New address made": wait for the new address itself.)
+    expect(address).not_to_have_value(before)
     expect(page.locator("#overlay-status")).to_contain_text("New address made")
-    assert address.input_value() != before
     page.reload()
     assert page.get_by_label("Overlay address").input_value() != before
 

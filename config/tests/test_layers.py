@@ -55,3 +55,14 @@ def test_no_module_imports_an_app_above_its_own(app):
 def test_memories_never_imports_chat_not_even_in_its_tests():
     offenders = [p for p in (ROOT / "memories").rglob("*.py") if "chat" in _imports(p)]
     assert offenders == []
+
+
+def test_every_app_with_tests_is_in_the_test_command():
+    """An app whose tests pytest's `testpaths` leave out would never run in `make test`."""
+    import tomllib
+
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]["testpaths"]
+    with_tests = {path.parent.name for path in ROOT.glob("*/tests") if path.is_dir()}
+    assert with_tests - set(testpaths) == set()

@@ -31,6 +31,14 @@ def test_the_key_make_run_keeps_in_the_data_folder_is_used(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_migrate_creates_a_data_folder_that_does_not_exist_yet(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # the default: SQLite in the folder
+    data = tmp_path / "new" / "data"
+    result = run_manage("migrate", "--noinput", DEBUG="true", LUMA_DATA_DIR=str(data))
+    assert result.returncode == 0, result.stderr
+    assert (data / "luma.sqlite3").is_file()
+
+
 def test_debug_runs_without_a_secret_key():
     result = run_manage("check", DEBUG="true")
     assert result.returncode == 0, result.stderr

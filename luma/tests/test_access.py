@@ -304,7 +304,7 @@ PAGE_CASES = [
     Case("GET", "documents/<int:document_id>/", (302, 200, 200, 200), label="a viewer's",
          url=lambda w: f"/documents/{viewers_document().pk}/", fixtures=("viewer_document",)),
     Case("GET", "accounts/login/", (200, 200, 200, 200)),
-    Case("GET", "persona/avatar/<str:version>.png", (302, 200, 200, 200),
+    Case("GET", "persona/avatar/<str:version>.png", (200, 200, 200, 200), label="public: the overlay shows it",
          url=lambda w: persona_get().avatar_url, fixtures=("persona_avatar",)),
     Case("POST", "accounts/logout/", (302, 302, 302, 302)),
     Case("GET", "admin/", (302, 302, 200, 200)),
@@ -515,6 +515,7 @@ PUBLIC = {
     "/api/openapi.json",
     "/overlay/",  # OBS cannot log in: the page is the same for all, its socket needs the token
     "/favicon.ico",  # leads to the static icon
+    "/persona/avatar/1.png",  # the persona's face, shown on stream; leads to the current one
 }
 
 

@@ -82,7 +82,7 @@ def test_an_avatar_upload_is_stored_as_a_bounded_png_and_served_to_every_role(
         "/api/persona/avatar", {"file": SimpleUploadedFile("a.jpg", jpeg())}
     ).json()
     assert body["avatar_uploaded"] is True
-    assert Client().get(body["avatar_url"]).status_code == 302  # to the login
+    assert Client().get(body["avatar_url"]).status_code == 200  # public: shown on stream
     served = user_client.get(body["avatar_url"])
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     with Image.open(io.BytesIO(served.content)) as image:

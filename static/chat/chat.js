@@ -121,7 +121,7 @@
     const bar = el("div", { class: "message-actions" });
     const copy = actionButton("Copy", `Copy ${who}`, () => copyFrom(copy, li.luma.content));
     bar.append(copy);
-    if (!item.id) return bar; // not stored yet (or a greeting not yet saved): copy only
+    if (!item.id || item.greeting) return bar; // not stored yet, or the greeting: copy only
     const versions = item.versions || [item.id];
     if (versions.length > 1) {
       const at = versions.indexOf(item.id);
@@ -264,8 +264,10 @@
     } catch (_) { localStorage.removeItem(STORE_KEY); }
   }
 
+  // The model and tokens of a reply; none for a message without usage (the greeting).
   function usageMeta(event) {
     const usage = event.usage || {};
+    if (usage.prompt_tokens == null && usage.completion_tokens == null) return null;
     const tokens = (usage.prompt_tokens || 0) + (usage.completion_tokens || 0);
     return `${event.model} · ${tokens} tokens${usage.estimated ? " (estimated)" : ""}`;
   }
@@ -325,11 +327,14 @@
     note.querySelector(".thinking-text").textContent = streaming.luma.thinking;
   }
 
+  // A stored reply. The greeting, stored when a chat starts, came from no model: it
+  // has no provider, model or usage, and shows as it did live (no meta, copy only).
   function storedItem(m) {
+    const meta = usageMeta(m);
     return {
       id: m.id, role: "assistant", content: m.content, html: m.html, memories: m.memories,
-      meta: usageMeta(m), status: m.status, reasoning: m.reasoning, reasoningSeconds: m.reasoning_seconds,
-      versions: m.versions,
+      meta, status: m.status, reasoning: m.reasoning, reasoningSeconds: m.reasoning_seconds,
+      versions: m.versions, greeting: !meta && !m.provider && !m.model,
     };
   }
 
@@ -636,16 +641,33 @@
     if (stored) { conversationId = stored.conversationId || null; render(stored.messages || []); }
   } catch (_) { localStorage.removeItem(STORE_KEY); }
   if (!conversationId) showGreeting();
-  loadConversations().then((found) => {
-    if (newDevice && !chose && !conversationId && !busy && found.length) {
-      openConversation(found[0].id).catch((e) => showBanner(e.message, false));
-    }
-  }).catch((e) => showBanner(`Could not load your conversations: ${e.message}`, false));
+  const listed = loadConversations().catch((e) => {
+    showBanner(`Could not load your conversations: ${e.message}`, false);
+    return [];
+  });
+  // Your most recently updated chat, or a new one with the greeting when you have none.
+  function openLatest(found) {
+    if (chose || conversationId || busy) return;
+    if (!found.length) { showGreeting(); return; }
+    openConversation(found[0].id).catch((e) => { showGreeting(); showBanner(e.message, false); });
+  }
   if (conversationId) {
-    openConversation(conversationId).catch((e) => {
-      if (e.status === 404) { conversationId = null; list.replaceChildren(); save(); markCurrent(); return; }
-      showBanner(`Showing the saved copy of this chat: the server did not answer (${e.message}).`, false, "saved");
+    const restored = conversationId;
+    openConversation(restored).catch(async (e) => {
+      if (e.status !== 404) {
+        showBanner(`Showing the saved copy of this chat: the server did not answer (${e.message}).`, false, "saved");
+        return;
+      }
+      // Deleted elsewhere: forget it and open what a new browser would.
+      if (chose || busy || conversationId !== restored) return;
+      conversationId = null;
+      list.replaceChildren();
+      localStorage.removeItem(STORE_KEY);
+      markCurrent();
+      openLatest(await listed);
     });
+  } else if (newDevice) {
+    listed.then(openLatest);
   }
   connect();
   input.focus();

@@ -128,18 +128,26 @@
   // ---- the page's chrome ------------------------------------------------------------------
   // The phone menu: a button that folds the navigation away (aria-expanded, Esc closes
   // and gives the button its focus back). Without script the navigation stays open.
+  // Listened for on the document from the start: the button shows as soon as this script
+  // runs (the "js" class), before the rest of the page has loaded.
   function menu() {
-    const bar = document.querySelector(".topbar");
-    const toggle = bar && bar.querySelector(".menu-toggle");
-    if (!toggle) return;
-    const set = (open) => { bar.classList.toggle("menu-open", open); toggle.setAttribute("aria-expanded", String(open)); };
-    toggle.addEventListener("click", () => set(toggle.getAttribute("aria-expanded") !== "true"));
-    bar.addEventListener("keydown", (e) => {
-      if (e.key !== "Escape" || toggle.getAttribute("aria-expanded") !== "true") return;
-      set(false);
+    const set = (toggle, open) => {
+      toggle.closest(".topbar").classList.toggle("menu-open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    };
+    document.addEventListener("click", (e) => {
+      const toggle = e.target.closest?.(".topbar .menu-toggle");
+      if (toggle) set(toggle, toggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", (e) => {
+      const toggle = document.querySelector(".topbar .menu-toggle");
+      if (e.key !== "Escape" || !toggle || !e.target.closest?.(".topbar")) return;
+      if (toggle.getAttribute("aria-expanded") !== "true") return;
+      set(toggle, false);
       toggle.focus();
     });
   }
+  menu();
 
   // Panels a button opens over the page on narrow screens (the chat's conversations and
   // suggestions): <button data-panel-toggle="NAME" aria-controls=ID> puts the class
@@ -185,7 +193,6 @@
   }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["datetime"] });
 
   whenReady(() => {
-    menu();
     panels();
     formatTimes();
   });

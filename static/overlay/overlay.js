@@ -22,7 +22,8 @@
   function showAvatar(url) {
     if (!url) { avatar.hidden = true; return; }
     if (avatar.getAttribute("src") !== url) avatar.src = url;
-    avatar.hidden = false;
+    // An image that failed to load stays hidden (its error event fired once, earlier).
+    avatar.hidden = avatar.complete && avatar.naturalWidth === 0;
   }
 
   function show() {
