@@ -91,7 +91,7 @@
     try { runs = await api("/api/memory/suggestions/runs"); } catch (e) { return; }
     const kinds = runs.withheld_categories.map((kind) => `${kind.label}: ${kind.count}`).join(", ");
     const what = runs.withheld === 1 ? "suggestion was" : "suggestions were";
-    node.textContent = `In the last ${runs.days} days, ${runs.withheld} ${what} withheld (${kinds}).`;
+    node.textContent = `In the last ${runs.days} days, ${runs.withheld} ${what} withheld${kinds ? ` (${kinds})` : ""}.`;
     node.hidden = runs.withheld === 0;
   }
 
@@ -170,6 +170,7 @@
   document.getElementById("persona-card-input").addEventListener("change", (e) =>
     upload(e.target, "/api/persona/card", cardStatus, (result) => {
       show(result.persona);
+      say(status, "");  // the persona form's last word ("Avatar saved.") is about older news
       const made = result.memories_created;
       const lore = made ? ` Its lorebook became ${made} memor${made === 1 ? "y" : "ies"} about everyone.` : "";
       const replaced = result.memories_removed ? ` ${result.memories_removed} from the previous card were removed.` : "";
