@@ -5,9 +5,6 @@
 # TEST_POSTGRES_URL picks the second pass's server (default: the local one, trust
 # auth); without a reachable server that pass is skipped, except in CI.
 # TEST_PGVECTOR=0 skips the third pass (CI always runs it).
-# The browser tests (e2e/) run in the first pass only: they drive pages whose data comes
-# through the same services and APIs that the other passes test on each database, and
-# running them three times took the suite from 15 to 25 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
@@ -27,7 +24,7 @@ except Exception as error:
 PYCODE
 then
   echo "== Tests on PostgreSQL ($POSTGRES_URL)"
-  DATABASE_URL="$POSTGRES_URL" "$PY" -m pytest --ignore=e2e "$@"
+  DATABASE_URL="$POSTGRES_URL" "$PY" -m pytest "$@"
 elif [ "${CI:-}" = "true" ]; then
   echo "CI needs the PostgreSQL pass: set TEST_POSTGRES_URL or start PostgreSQL." >&2
   exit 1
@@ -39,5 +36,5 @@ if [ "${TEST_PGVECTOR:-1}" = "0" ] && [ "${CI:-}" != "true" ]; then
   echo "== Skipped the PostgreSQL + pgvector pass (TEST_PGVECTOR=0)."
 else
   echo "== Tests on PostgreSQL 16 with pgvector (a private pgserver in a temporary folder)"
-  env -u REDIS_URL "$PY" scripts/with_pgserver.py "$PY" -m pytest --ignore=e2e "$@"
+  env -u REDIS_URL "$PY" scripts/with_pgserver.py "$PY" -m pytest "$@"
 fi
