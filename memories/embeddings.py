@@ -19,9 +19,11 @@ start (`vector_index_warm_up`); their searches are lexical until it is done.
 import hashlib
 import importlib.util
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -507,9 +509,8 @@ class VectorIndex:
                 return []
             k = min(k, self.size)
             if self.basis is not None:
-                coarse = self.reduced[: self.size] @ (query @ self.basis)
                 pool = min(self.size, max(4 * k, 400))
-                rows = np.argpartition(-coarse, pool - 1)[:pool]
+                rows = _coarse_candidates(self.reduced[: self.size], query @ self.basis, pool)
                 scores = self.matrix[rows] @ query
             else:
                 rows = np.arange(self.size)
@@ -517,6 +518,34 @@ class VectorIndex:
             top = np.argpartition(-scores, k - 1)[:k]
             top = top[np.argsort(-scores[top])]
             return [(int(self.ids[rows[i]]), float(scores[i]), self.stamps[rows[i]]) for i in top]
+
+
+# Half of each projected scan runs here while the searching thread does the other
+# half: numpy lets go of the GIL in the product and the partition, so on two cores
+# the coarse pass takes about half as long (4.3 ms against 2.3 at 100,000 vectors on
+# 2 cores; `bench/bench_retrieval.py`). Scans never overlap (`VectorIndex.lock`), so
+# one thread is enough; it never spins between scans as OpenBLAS's threads do.
+_scan_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="luma-vector-scan")
+
+
+def _best_rows(matrix: np.ndarray, vector: np.ndarray, count: int, offset: int) -> np.ndarray:
+    """The rows of `matrix` (numbered from `offset`) with the `count` largest products
+    with `vector`, in no order."""
+    scores = matrix @ vector
+    if count >= len(scores):
+        return np.arange(offset, offset + len(scores))
+    return np.argpartition(scores, len(scores) - count)[len(scores) - count :] + offset
+
+
+def _coarse_candidates(reduced: np.ndarray, projected: np.ndarray, pool: int) -> np.ndarray:
+    """Candidate rows of the projected scan: the best `pool` of each half of `reduced`
+    (so a superset of the best `pool` overall), the halves scanned on two threads
+    where the machine has two cores."""
+    if (os.cpu_count() or 1) < 2:
+        return _best_rows(reduced, projected, pool, 0)
+    half = len(reduced) // 2
+    second = _scan_thread.submit(_best_rows, reduced[half:], projected, pool, half)
+    return np.concatenate([_best_rows(reduced[:half], projected, pool, 0), second.result()])
 
 
 def _quietly(load: Callable[[], object]) -> None:

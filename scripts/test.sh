@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole suite three times: on SQLite (the default), on PostgreSQL, and on a
-# private PostgreSQL 16 with pgvector started by the `pgserver` wheel, where the
-# database searches the vectors (scripts/with_pgserver.py; about a second to start).
+# The suite three times: on SQLite (the default), on PostgreSQL, and on a private
+# PostgreSQL 16 with pgvector started by the `pgserver` wheel, where the database
+# searches the vectors (scripts/with_pgserver.py; about a second to start). The
+# browser tests run in the first pass only: their server has its own SQLite file
+# whatever DATABASE_URL says, so the other passes would repeat them unchanged.
 # TEST_POSTGRES_URL picks the second pass's server (default: the local one, trust
 # auth); without a reachable server that pass is skipped, except in CI.
 # TEST_PGVECTOR=0 skips the third pass (CI always runs it).
@@ -24,7 +26,7 @@ except Exception as error:
 PYCODE
 then
   echo "== Tests on PostgreSQL ($POSTGRES_URL)"
-  DATABASE_URL="$POSTGRES_URL" "$PY" -m pytest "$@"
+  DATABASE_URL="$POSTGRES_URL" "$PY" -m pytest -m "not browser" "$@"
 elif [ "${CI:-}" = "true" ]; then
   echo "CI needs the PostgreSQL pass: set TEST_POSTGRES_URL or start PostgreSQL." >&2
   exit 1
@@ -36,5 +38,5 @@ if [ "${TEST_PGVECTOR:-1}" = "0" ] && [ "${CI:-}" != "true" ]; then
   echo "== Skipped the PostgreSQL + pgvector pass (TEST_PGVECTOR=0)."
 else
   echo "== Tests on PostgreSQL 16 with pgvector (a private pgserver in a temporary folder)"
-  env -u REDIS_URL "$PY" scripts/with_pgserver.py "$PY" -m pytest "$@"
+  env -u REDIS_URL "$PY" scripts/with_pgserver.py "$PY" -m pytest -m "not browser" "$@"
 fi

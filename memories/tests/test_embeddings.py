@@ -131,3 +131,41 @@ def test_the_vector_index_follows_new_and_changed_vectors(vectors_in_process):
     (hit,) = [hit for hit in index.nearest(query, k=5) if hit[0] == memory.pk]
     assert hit[1] > 0.5
     assert hit[2] == MemoryEmbedding.objects.get(memory=memory).updated_at
+
+
+def test_the_projected_scan_on_two_threads_finds_the_exact_nearest(monkeypatch):
+    """From REDUCE_FROM rows on, the index scans a PCA projection, each half of it on
+    its own thread, then rescores the candidates exactly: on vectors the projection
+    keeps whole, that is the exact answer, ids and similarities."""
+    from datetime import UTC, datetime
+
+    from memories import embeddings
+
+    monkeypatch.setattr(embeddings, "REDUCE_FROM", 300)
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((1001, 100)) @ rng.standard_normal((100, 384))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    index = embeddings.VectorIndex("test-model")
+    stamp = datetime(2026, 11, 30, tzinfo=UTC)
+    index._add(np.arange(1, 1002), vectors, [stamp] * 1001)
+    assert index.basis is not None
+
+    for query in vectors[[0, 500, 1000]] + 0.1 * rng.standard_normal((3, 384)).astype(np.float32):
+        exact = np.argsort(-(vectors @ query))[:20]
+        hits = index.nearest(query, k=20)
+        assert [memory_id for memory_id, _, _ in hits] == (exact + 1).tolist()
+        assert np.allclose([similarity for _, similarity, _ in hits], (vectors @ query)[exact])
+
+
+@pytest.mark.parametrize(("rows", "pool"), [(1001, 10), (7, 5), (2, 1)])
+def test_the_coarse_candidates_hold_the_best_of_every_row(rows, pool):
+    from memories.embeddings import _coarse_candidates
+
+    rng = np.random.default_rng(rows)
+    reduced = rng.standard_normal((rows, 8)).astype(np.float32)
+    projected = rng.standard_normal(8).astype(np.float32)
+
+    candidates = _coarse_candidates(reduced, projected, pool)
+    best = np.argsort(-(reduced @ projected))[:pool]
+    assert set(best) <= set(candidates.tolist())
+    assert len(set(candidates.tolist())) == len(candidates) <= 2 * pool

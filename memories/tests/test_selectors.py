@@ -194,6 +194,36 @@ def test_common_words_do_not_drown_a_rare_one(remember, lexical_only, few_ranked
     assert contents("Kai games zeppelins")[0] == "Kai likes zeppelins."
 
 
+@pytest.mark.parametrize("batch", [2, 128])
+def test_a_word_too_common_to_rank_finds_the_newest_matches_the_queryset_holds(
+    remember, lexical_only, few_ranked_rows, monkeypatch, user, batch
+):
+    """Unranked, the newest matches come first; FTS5's rowids are read newest first in
+    batches (2: over several, and then the rest at once), and only those the queryset
+    holds count, however few of the newest those are."""
+    from memories import search_index
+
+    monkeypatch.setattr(search_index, "_NEWEST_BATCH", batch)
+    mine = []
+    for i in range(14):
+        about = {"subject_user": user} if i % 4 == 0 else {}
+        memory = remember(f"Kai plays chess, game {i}.", **about)
+        if about:
+            mine.append(memory.pk)
+    remember("Mina paints foxes.", subject_user=user)
+    theirs = Memory.objects.filter(subject_user=user)
+
+    found = [item.memory.pk for item in memory_rank(queryset=theirs, query="chess")]
+    assert found == sorted(mine, reverse=True)
+    limited = memory_rank(queryset=Memory.objects, query="chess", limit=3)
+    assert [item.memory.content for item in limited] == [
+        "Kai plays chess, game 13.",
+        "Kai plays chess, game 12.",
+        "Kai plays chess, game 11.",
+    ]
+    assert memory_rank(queryset=Memory.objects.none(), query="chess") == []
+
+
 def test_when_every_word_is_common_memories_with_all_of_them_are_found(
     remember, lexical_only, few_ranked_rows
 ):
