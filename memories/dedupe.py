@@ -20,7 +20,6 @@ update of a fact it was shown (`chat.suggestions`).
 
 import logging
 import re
-import unicodedata
 from typing import Literal
 
 import numpy as np
@@ -28,7 +27,7 @@ from django.db.models import F, Q, QuerySet
 
 from luma.errors import LumaError
 from memories.embeddings import embedder_get, similarity_scaled
-from memories.facts import fact_slots, has_cjk, is_negated, meaning_units
+from memories.facts import fact_slots, has_cjk, is_negated, meaning_units, text_folded
 from memories.models import Memory, MemoryStatus
 from memories.search_index import query_terms
 from memories.selectors import memories_current, memory_rank
@@ -52,10 +51,9 @@ Relation = Literal["decided", "duplicate", "update", "new"]
 
 
 def normalised_text(text: str) -> str:
-    """Case, compatibility forms (NFKC: ligatures, full-width letters), punctuation
-    and spacing folded: "Kai  likes TEA!" and "kai likes tea" are one text."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_NOT_WORD.sub(" ", folded).split())
+    """Case, compatibility forms, units (`memories.facts.text_folded`), punctuation and
+    spacing folded: "Kai  likes TEA at 8PM!" and "kai likes tea at 8 pm" are one text."""
+    return " ".join(_NOT_WORD.sub(" ", text_folded(text)).split())
 
 
 def _similarities(content: str, known: list[Memory]) -> list[float]:

@@ -69,8 +69,15 @@ _SLOTS = {
 }
 
 
-def _folded(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+# A number written against its unit ("8pm", "5km", "10:30PM") says what it says with a
+# space. Units of one letter stay joined: "1a" and "1b" are two flats, not "1".
+_NUMBER_THEN_UNIT = re.compile(r"(?<=\d)(?=[^\W\d_]{2,}\b)")
+
+
+def text_folded(text: str) -> str:
+    """`text` with compatibility forms (NFKC: ligatures, full-width letters) and case
+    folded, and numbers set apart from their units: "8PM" and "8 pm" fold alike."""
+    return _NUMBER_THEN_UNIT.sub(" ", unicodedata.normalize("NFKC", text).casefold())
 
 
 # Degree words that say how much, not what: "really likes green tea" says what
@@ -101,7 +108,7 @@ _INTENSIFIERS = frozenset(
 def meaning_units(text: str) -> set[str]:
     """The words of `text` that carry meaning (degree words such as "really" aside),
     and its meaningful CJK characters."""
-    folded = _folded(text)
+    folded = text_folded(text)
     units = {
         term for term in query_terms(folded) if not _CJK.search(term) and term not in _INTENSIFIERS
     }
@@ -113,12 +120,12 @@ def has_cjk(text: str) -> bool:
 
 
 def is_negated(text: str) -> bool:
-    return bool(_NEGATION.search(_folded(text)))
+    return bool(_NEGATION.search(text_folded(text)))
 
 
 def fact_slots(text: str) -> set[str]:
     """The single-valued attributes `text` sets: {"favourite:game"}, {"home"}, ..."""
-    folded = _folded(text)
+    folded = text_folded(text)
     slots = {name for name, pattern in _SLOTS.items() if re.search(pattern, folded)}
     if _FAVOURITE.search(folded):
         slots |= {

@@ -23,6 +23,8 @@ def suggestion(content: str = ORIGINAL, **fields) -> Memory:
         ("Kai's o\ufb03ce", "kai s office"),  # the ffi ligature
         ("STRASSE", "strasse"),
         ("Stra\u00dfe", "strasse"),  # casefold: sharp s
+        ("Streams at 8PM, 10:30pm too", "streams at 8 pm 10 30 pm too"),  # number and unit
+        ("Runs 5km in flat 1a", "runs 5 km in flat 1a"),  # a one-letter unit stays
     ],
 )
 def test_normalised_text_folds_case_width_punctuation_and_spacing(text, expected):

@@ -222,6 +222,20 @@ def test_suggestions_saying_the_same_thing_about_one_person_are_grouped(user, ot
     assert lead[subset.pk] in (first.pk, subset.pk)
 
 
+def test_a_time_written_with_and_without_a_space_is_one_suggestion(lexical_only):
+    spaced = suggest("The stream starts at 8 pm on Fridays.")
+    joined = suggest("The stream starts at 8PM on Fridays.")
+    other_time = suggest("The stream starts at 9pm on Fridays.")
+    flat = suggest("Kai lives in flat 1a.")
+    other_flat = suggest("Kai lives in flat 1b.")
+
+    lead = suggestion_groups([spaced, joined, other_time, flat, other_flat])
+
+    assert lead[joined.pk] == spaced.pk
+    assert lead[other_time.pk] == other_time.pk
+    assert lead[other_flat.pk] == other_flat.pk
+
+
 def test_the_pending_list_says_each_suggestions_group_and_puts_members_after_it(
     moderator_client,
 ):
