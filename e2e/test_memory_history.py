@@ -21,6 +21,7 @@ def test_a_memorys_history_opens_on_the_panel_and_restores_a_version(
     versions = card.locator(".history .version")
     expect(versions).to_have_count(2)
     expect(versions.first.locator(".badge")).to_have_text("edited")
+    expect(versions.locator(".version-number")).to_have_text(["v2", "v1"])
     expect(versions.first).to_contain_text("by streamer · web page")
     expect(versions.first).to_contain_text("changed: content")
     expect(versions.nth(1)).to_contain_text("green tea")
@@ -33,7 +34,7 @@ def test_a_memorys_history_opens_on_the_panel_and_restores_a_version(
     )
     card.get_by_role("button", name="History").click()
     expect(card.locator(".history .version")).to_have_count(3)
-    expect(card.locator(".history .version .badge").first).to_contain_text("restored version")
+    expect(card.locator(".history .version .badge").first).to_have_text("restored version 1")
 
 
 def test_a_changed_fact_shows_what_it_was_and_a_deleted_memory_comes_back(

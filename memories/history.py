@@ -73,6 +73,7 @@ class MemoryVersion:
 
     record: Any  # a HistoricalMemory row
     changed: tuple[str, ...]
+    number: int  # its place in the memory's history, 1 for the first (`_number`)
 
     version = property(lambda self: self.record.history_id)
     at = property(lambda self: self.record.history_date)
@@ -155,9 +156,19 @@ def memory_versions(*, user: AbstractBaseUser, memory_id: int) -> list[MemoryVer
         .order_by("-history_date", "-history_id")
     )
     return [
-        MemoryVersion(record=record, changed=_changed(record, older))
-        for record, older in zip(records, [*records[1:], None], strict=True)
+        MemoryVersion(record=record, changed=_changed(record, older), number=len(records) - i)
+        for i, (record, older) in enumerate(zip(records, [*records[1:], None], strict=True))
     ]
+
+
+def _number(record: Any) -> int:
+    """A version's place in its memory's history, 1 for the first: what a person reads
+    ("restored version 3"). The version id (`history_id`) counts every memory's
+    versions together, so it says nothing about this memory's."""
+    earlier = Q(history_date__lt=record.history_date) | Q(
+        history_date=record.history_date, history_id__lt=record.history_id
+    )
+    return HistoricalMemory.objects.filter(earlier, id=record.id).count() + 1
 
 
 def memories_deleted(*, user: AbstractBaseUser, limit: int = 200) -> list[DeletedMemory]:
@@ -219,7 +230,7 @@ def _undelete(record: Any) -> Memory:
     memory.updates_id = _existing_or_none(Memory, memory.updates_id)
     memory.supersedes_id = _existing_or_none(Memory, memory.supersedes_id)
     memory.use_count, memory.last_used_at = 0, None
-    memory._change_reason = f"restored version {record.history_id}"
+    memory._change_reason = f"restored version {_number(record)}"
     memory.save(force_insert=True)
     # auto_now_add stamped the restore's time; a restored memory keeps its birth date.
     Memory.objects.filter(pk=memory.pk).update(created_at=record.created_at)
@@ -244,7 +255,7 @@ def memory_restore(*, user: AbstractBaseUser, memory_id: int, version: int | Non
         return restored
     if version is not None:
         record = _version(memory_id, version)
-        reason = f"restored version {version}"
+        reason = f"restored version {_number(record)}"
     elif memory.status == MemoryStatus.REJECTED:
         record, reason = _pending_version(memory), "back to pending"
     else:

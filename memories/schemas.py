@@ -194,12 +194,16 @@ class MemoryFieldsOut(Schema):
 
 class MemoryVersionOut(Schema):
     version: int = Field(description="Pass it to POST /api/memory/{id}/restore.")
+    number: int = Field(
+        description="Its place in this memory's history, 1 for the first: what people read "
+        "(the version id counts every memory's versions together)."
+    )
     at: datetime
     who: str | None = Field(description="The account's username, or a Discord member's name.")
     surface: Surface
     action: str = Field(
         description="created, suggested, edited, approved, rejected, superseded, supersedes, "
-        "deleted, imported, made global, back to pending, restored version N, ..."
+        "deleted, imported, made global, back to pending, restored version N (its number), ..."
     )
     changed: list[str] = Field(description="The fields that differ from the version before.")
     fields: MemoryFieldsOut

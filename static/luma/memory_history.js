@@ -18,10 +18,11 @@
     node.hidden = !error;
   }
 
-  // One version: "edited by mod · web page · 30/11/2026, 15:02" and what it said.
+  // One version: "v3 edited by mod · web page · 30/11/2026, 15:02" and what it said.
   function versionItem(memoryId, v, { newest, onRestored, error }) {
     const who = v.who ? ` by ${v.who}` : "";
     const head = el("div", { class: "meta-line" },
+      el("span", { class: "version-number", text: `v${v.number}` }),
       el("span", { class: "badge", text: v.action }),
       el("span", { text: `${who.trim() || "by Luma"} · ${SURFACES[v.surface] || v.surface}` }),
       timeElement(v.at),
