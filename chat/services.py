@@ -295,7 +295,7 @@ def message_store_user(*, conversation: Conversation, speaker: Speaker, text: st
             channel=speaker.channel,
         )
         if not conversation.title:
-            conversation.title = text[:60]
+            conversation.title = _title_from(text)
         conversation.save(update_fields=["title", "updated_at"])
     return message
 
@@ -328,10 +328,19 @@ def message_edit(*, conversation: Conversation, message_id: int, text: str) -> M
         raise NotFound(f"Message {message_id} does not exist in this conversation.")
     later = conversation.messages.annotate(anchor=Coalesce("reply_to_id", "id"))
     later.filter(anchor__gte=message.pk).exclude(pk=message.pk).delete()
+    first = not conversation.messages.filter(role=Role.USER, pk__lt=message.pk).exists()
+    conversation.refresh_from_db(fields=["title"])  # renamed in another tab meanwhile?
+    if first and conversation.title == _title_from(message.content):
+        conversation.title = _title_from(text)  # named after it, and not renamed since
     message.content = text
     message.save(update_fields=["content"])
-    conversation.save(update_fields=["updated_at"])
+    conversation.save(update_fields=["title", "updated_at"])
     return message
+
+
+def _title_from(text: str) -> str:
+    """A new conversation's title: the start of its first message."""
+    return text[:60]
 
 
 def _reply_covering(conversation: Conversation, user_message: Message) -> Message | None:

@@ -168,6 +168,25 @@ def test_editing_a_message_replaces_every_later_turn_and_answers_it_anew(
     assert not Message.objects.filter(content__in=["Celeste.", "Hades.", "why?", "It is hard."])
 
 
+def test_editing_the_first_message_renames_a_chat_named_after_it_and_never_a_renamed_one(
+    use_deepseek, openai_server, conversation, user
+):
+    first = say(conversation, user, "my cat is Mochi", openai_server, "Cute!")
+    second = say(conversation, user, "what games?", openai_server, "Celeste.")
+
+    def edit(message_id: int, text: str) -> str:
+        conversation_reply(
+            conversation=conversation, speaker=Speaker(user=user), text=text, edit_of=message_id
+        )
+        conversation.refresh_from_db()
+        return conversation.title
+
+    assert edit(second.user_message.pk, "what films?") == "my cat is Mochi"
+    assert edit(first.user_message.pk, "my dog is Rex") == "my dog is Rex"
+    conversation_rename(owner=user, conversation_id=conversation.pk, title="Pets")
+    assert edit(first.user_message.pk, "my dog is Max") == "Pets"
+
+
 def test_an_edit_that_fails_at_the_provider_keeps_the_edited_message_to_resend(
     use_deepseek, openai_server, conversation, user
 ):
