@@ -341,3 +341,34 @@ def test_copy_works_where_the_clipboard_api_is_missing(
     button.click()
     expect(button).to_have_attribute("data-label", "Copied")
     assert clipboard(page) == "Copy me over http."
+
+
+def test_a_chat_title_uses_the_sidebar_and_its_actions_show_on_hover_or_focus(
+    browser: Browser, live_luma: LiveLuma, fake_openai: FakeOpenAIServer
+) -> None:
+    """Rename, Export and Delete took their room from every title while hidden (a title
+    showed about 11 characters); with a mouse they now appear on hover, and keyboard
+    users reach them by tabbing from the title."""
+    who = (unique("titles"), "pw-titles-123")
+    live_luma.seed("user", username=who[0], password=who[1])
+    page = browser_of(browser, live_luma, DESKTOP, who)
+    fake_openai.behaviour.reply = "Stardew Valley."
+    send(page, "Which cosy games should we play on the Friday night stream?")
+    expect(replies(page)).to_have_count(1)
+
+    item = page.locator("#conversation-list .conversation-item").first
+    title = item.locator("button.conversation")
+    rename = item.get_by_role("button", name=re.compile("^Rename chat"))
+    page.mouse.move(1200, 700)
+    expect(rename).to_be_hidden()
+    row, box = item.locator(".conversation-row").bounding_box(), title.bounding_box()
+    assert row and box and box["width"] == row["width"]
+
+    title.focus()
+    page.keyboard.press("Tab")
+    expect(rename).to_be_focused()
+    page.locator("body").click(position={"x": 1200, "y": 5})
+    expect(rename).to_be_hidden()
+    item.hover()
+    expect(rename).to_be_visible()
+    page.context.close()
