@@ -50,6 +50,8 @@ def test_a_reply_streams_in_and_the_history_survives_a_reload(
     expect(page.get_by_role("button", name="Stop")).to_be_visible()
     streaming = page.locator("#messages .message.streaming")
     expect(streaming).to_contain_text("Streaming")  # part of the reply, before the end
+    # No Regenerate ("Get a reply to this message") while the reply is on its way.
+    expect(page.locator("#messages .regenerate:visible")).to_have_count(0)
     expect(assistant_messages(page)).to_have_count(1)
     reply = assistant_messages(page).first
     expect(reply).to_contain_text("Streaming works nicely, one word at a time.")
@@ -118,6 +120,8 @@ def test_a_second_conversation_and_switching_back(
     conversations.get_by_role("button", name="Tell me about dogs").first.click()
     expect(assistant_messages(page).locator(".body")).to_have_text(["About dogs: they bark."])
 
+    dogs = conversations.locator(".conversation-item").filter(has_text="Tell me about dogs")
+    dogs.first.hover()  # a chat's actions show on hover (or focus)
     conversations.get_by_role("button", name="Delete chat Tell me about dogs").first.click()
     conversations.get_by_role("button", name="Delete", exact=True).click()
     expect(conversations.get_by_role("button", name="Tell me about dogs")).to_have_count(0)

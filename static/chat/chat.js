@@ -143,7 +143,8 @@
   function chatMessages() { return [...list.querySelectorAll(".message.user, .message.assistant")]; }
 
   // Continue is offered on the last reply only, while it is not complete; Regenerate on
-  // the last message only (a reply, or your message that has none); nothing while busy.
+  // the last message only (a reply, or your message that has none), and not while a
+  // reply is on its way; the other actions are greyed while busy.
   function refreshActions() {
     const messages = chatMessages();
     const hasQuestion = messages.some((li) => li.classList.contains("user"));
@@ -152,7 +153,7 @@
       const status = li.querySelector(".reply-status");
       if (status) status.hidden = busy || !last;
       const again = li.querySelector(".regenerate");
-      if (again) again.hidden = !last || !hasQuestion;
+      if (again) again.hidden = busy || !last || !hasQuestion;
       for (const button of li.querySelectorAll(".needs-idle")) button.disabled = busy;
     });
     for (const li of messages) {
@@ -348,6 +349,7 @@
         fillMessage(pending.li, pending.li.luma); // stored: its Edit and Delete come
       }
       startStreaming(addMessage({ role: "assistant", content: "" }));
+      refreshActions(); // the stored message's new actions: greyed, and no Regenerate
       save();
     } else if (event.type === "regenerating") {
       // The new version streams below; the old one comes back if none is stored.
