@@ -218,6 +218,31 @@ def test_code_blocks_are_highlighted_and_copied(chat: Page, fake_openai: FakeOpe
     assert clipboard(page) == code + "\n"
 
 
+def test_the_copy_button_never_covers_a_long_line_of_code(
+    chat: Page, fake_openai: FakeOpenAIServer
+) -> None:
+    long_line = "values = [" + ", ".join(str(n) for n in range(80)) + "]"
+    fake_openai.behaviour.reply = f"```python\n{long_line}\nprint(values)\n```"
+    send(chat, unique("long code"))
+    block = replies(chat).locator("pre")
+    button = block.get_by_role("button", name="Copy code")
+    expect(button).to_be_visible()
+
+    def boxes() -> tuple[dict, dict, dict]:
+        first = block.locator("code").evaluate(
+            "code => { const r = document.createRange(); r.setStart(code, 0); r.setEnd(code, 1);"
+            " const b = r.getBoundingClientRect(); return {x: b.x, y: b.y, height: b.height}; }"
+        )
+        return button.bounding_box(), first, block.bounding_box()
+
+    for scrolled in (0, 10_000):
+        block.evaluate("(pre, left) => { pre.scrollLeft = left; }", scrolled)
+        copy, first_line, pre = boxes()
+        assert copy["y"] + copy["height"] <= first_line["y"] + 1  # above the code
+        assert pre["x"] <= copy["x"] and copy["x"] + copy["width"] <= pre["x"] + pre["width"]
+    assert block.evaluate("pre => pre.scrollLeft") > 0  # the line was long enough to scroll
+
+
 def test_a_reply_cannot_inject_script_through_markdown_or_html(
     chat: Page, fake_openai: FakeOpenAIServer
 ) -> None:
