@@ -255,14 +255,16 @@ def memory_restore(*, user: AbstractBaseUser, memory_id: int, version: int | Non
         return restored
     if version is not None:
         record = _version(memory_id, version)
-        reason = f"restored version {_number(record)}"
-    elif memory.status == MemoryStatus.REJECTED:
-        record, reason = _pending_version(memory), "back to pending"
-    else:
-        raise InvalidMemory(
-            "Say which version to restore: GET /api/memory/{id}/history lists them."
-        )
-    return _restore_fields(memory, record, reason)
+        return _restore_fields(memory, record, f"restored version {_number(record)}")
+    if memory.status == MemoryStatus.REJECTED:
+        return memory_back_to_pending(memory=memory, reason="back to pending")
+    raise InvalidMemory("Say which version to restore: GET /api/memory/{id}/history lists them.")
+
+
+def memory_back_to_pending(*, memory: Memory, reason: str) -> Memory:
+    """Put a decided suggestion back in the review queue as it was suggested (its
+    newest pending version), recorded as a version with `reason`."""
+    return _restore_fields(memory, _pending_version(memory), reason)
 
 
 def _pending_version(memory: Memory) -> Any:

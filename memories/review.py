@@ -28,7 +28,7 @@ from luma.errors import LumaError, NotFound
 from luma.roles import Role, role_require
 from memories.dedupe import says_the_same
 from memories.embeddings import embedder_get, similarity_scaled, vector_from_bytes
-from memories.history import _pending_version, _restore_fields
+from memories.history import memory_back_to_pending
 from memories.models import Memory, MemoryEmbedding, MemorySource, MemoryStatus
 from memories.selectors import memories_readable_by
 from memories.services import InvalidMemory, memory_approve, memory_supersession_undo
@@ -240,7 +240,7 @@ def _back_to_pending(memory: Memory, reason: str) -> Memory:
     if memory.status == MemoryStatus.APPROVED:
         memory_supersession_undo(memory=memory, reason=_UNDONE.format(memory.pk))
     Memory.objects.filter(pk=memory.pk).update(auto_approved_at=None)
-    return _restore_fields(memory, _pending_version(memory), reason)
+    return memory_back_to_pending(memory=memory, reason=reason)
 
 
 @transaction.atomic
