@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: users, clients and fake model servers."""
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,27 @@ from luma.roles import MODERATORS_GROUP
 from luma.services import runtime_settings_get, runtime_settings_update
 from memories.selectors import subject_names_forget
 from providers.testing.fakes import FakeOllamaServer, FakeOpenAIServer
+
+
+_DATABASE_FIXTURES = frozenset(["db", "transactional_db", "django_db_reset_sequences"])
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    return bool(item.get_closest_marker("django_db")) or bool(
+        _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With LUMA_TESTS_DATABASE_ONLY=1 (the PostgreSQL passes of scripts/test.sh) only the
+    tests that use the test database run: the others (parsers, clients, subprocesses with
+    a database of their own, the browser tests) cannot behave differently there."""
+    if os.environ.get("LUMA_TESTS_DATABASE_ONLY") != "1":
+        return
+    others = [item for item in items if not _uses_database(item)]
+    if others:
+        config.hook.pytest_deselected(items=others)
+        items[:] = [item for item in items if _uses_database(item)]
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,10 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("LUMA_DATA_DIR", tempfile.mkdtemp(prefix="luma-test-"))
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    # Each of pytest-xdist's worker processes has a data folder (and database) of its own.
+    os.environ["LUMA_DATA_DIR"] = os.path.join(os.environ["LUMA_DATA_DIR"], worker)
+    os.makedirs(os.environ["LUMA_DATA_DIR"], exist_ok=True)
 os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 # Fallback endpoints are set per test; none by default so no test waits on DNS.
 os.environ.setdefault("OLLAMA_FALLBACK_ENDPOINTS", "")
