@@ -14,7 +14,6 @@ from luma.services import runtime_settings_get, runtime_settings_update
 from memories.selectors import subject_names_forget
 from providers.testing.fakes import FakeOllamaServer, FakeOpenAIServer
 
-
 _DATABASE_FIXTURES = frozenset(["db", "transactional_db", "django_db_reset_sequences"])
 
 
