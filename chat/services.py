@@ -294,9 +294,13 @@ def message_store_user(*, conversation: Conversation, speaker: Speaker, text: st
             author_name=speaker.display_name,
             channel=speaker.channel,
         )
-        if not conversation.title:
+        # Named after its first message, unless it has a title (renamed in another tab
+        # before anything was sent: this copy of the conversation may not know yet).
+        if Conversation.objects.filter(pk=conversation.pk, title="").update(
+            title=_title_from(text)
+        ):
             conversation.title = _title_from(text)
-        conversation.save(update_fields=["title", "updated_at"])
+        conversation.save(update_fields=["updated_at"])
     return message
 
 

@@ -187,6 +187,20 @@ def test_editing_the_first_message_renames_a_chat_named_after_it_and_never_a_ren
     assert edit(first.user_message.pk, "my dog is Max") == "Pets"
 
 
+def test_a_chat_renamed_before_its_first_message_keeps_its_name(
+    use_deepseek, openai_server, conversation, user
+):
+    """openkursar/hello-halo #307: the first message's auto-title overwrote a rename."""
+    stale = Conversation.objects.get(pk=conversation.pk)
+    conversation_rename(owner=user, conversation_id=conversation.pk, title="Stream plans")
+    say(stale, user, "what do we play on Friday?", openai_server, "Celeste.")
+
+    assert Conversation.objects.get(pk=conversation.pk).title == "Stream plans"
+    fresh = conversation_start(owner=user)
+    say(fresh, user, "hello there", openai_server, "Hi!")
+    assert Conversation.objects.get(pk=fresh.pk).title == "hello there"
+
+
 def test_an_edit_that_fails_at_the_provider_keeps_the_edited_message_to_resend(
     use_deepseek, openai_server, conversation, user
 ):
