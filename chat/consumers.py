@@ -173,6 +173,7 @@ class _Rendered:
     def add(self, event: dict[str, Any]) -> dict[str, Any]:
         if event["type"] in ("continuing", "regenerating", "user_message"):
             self.text = event["content"] if event["type"] == "continuing" else ""
+            self.rendered_at = 0.0  # a new reply's first token comes rendered
         elif event["type"] == "reply_was_reasoning":
             self.text = ""
         elif event["type"] == "token":

@@ -177,6 +177,12 @@ async def test_a_fast_long_reply_is_rendered_a_few_times_not_once_a_token():
     assert 1 <= len(renders) <= 3
     assert renders[0]["html"] == "<p>word</p>\n"
 
+    # The next reply, however soon, starts rendered: its "**" never shows raw.
+    for start in ({"type": "user_message", "content": "again"}, {"type": "regenerating"}):
+        rendered.add(start)
+        first = rendered.add({"type": "token", "text": "**Hi**"})
+        assert first["html"] == "<p><strong>Hi</strong></p>\n"
+
 
 async def test_an_unclosed_code_fence_streams_as_code(use_deepseek, openai_server, user):
     """nativ #285, synaplan #903: code and Markdown showed raw until the reply ended."""
