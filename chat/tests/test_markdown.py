@@ -91,6 +91,12 @@ def test_every_code_colour_has_enough_contrast_on_the_code_background_in_both_th
     dark, light = (
         (static / "chat/highlight.css").read_text().split("@media (prefers-color-scheme: light)")
     )
+    def coloured(part: str) -> set[str]:
+        return set(re.findall(r"code \.([a-z0-9]+) \{ color:", part))
+
+    # A class coloured for the dark theme only kept its near-white on the light one
+    # (punctuation and brackets were invisible).
+    assert coloured(dark) == coloured(light)
     for part, background in ((dark, dark_bg), (light, light_bg)):
         colours = re.findall(r"(?<!-)color: (#[0-9a-fA-F]{3,6})", part)
         assert len(colours) > 30
