@@ -91,6 +91,7 @@ def test_every_code_colour_has_enough_contrast_on_the_code_background_in_both_th
     dark, light = (
         (static / "chat/highlight.css").read_text().split("@media (prefers-color-scheme: light)")
     )
+
     def coloured(part: str) -> set[str]:
         return set(re.findall(r"code \.([a-z0-9]+) \{ color:", part))
 
