@@ -342,9 +342,19 @@ def message_edit(*, conversation: Conversation, message_id: int, text: str) -> M
     return message
 
 
+TITLE_FROM_CHARS = 60
+
+
 def _title_from(text: str) -> str:
-    """A new conversation's title: the start of its first message."""
-    return text[:60]
+    """A new conversation's title: its first message on one line, cut at a word within
+    `TITLE_FROM_CHARS` characters, "…" marking the cut (at a character where a run has
+    no spaces, as Chinese or Japanese text has)."""
+    text = " ".join(text.split())
+    if len(text) <= TITLE_FROM_CHARS:
+        return text
+    head = text[: TITLE_FROM_CHARS - 1]
+    words = head.rsplit(" ", 1)[0] if " " in head[TITLE_FROM_CHARS // 2 :] else head
+    return words.rstrip(" ,;:-") + "…"
 
 
 def _reply_covering(conversation: Conversation, user_message: Message) -> Message | None:

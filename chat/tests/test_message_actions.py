@@ -187,6 +187,25 @@ def test_editing_the_first_message_renames_a_chat_named_after_it_and_never_a_ren
     assert edit(first.user_message.pk, "my dog is Max") == "Pets"
 
 
+@pytest.mark.parametrize(
+    ("first", "title"),
+    [
+        (
+            "Which cosy games should we play on the Friday night stream with everyone?",
+            "Which cosy games should we play on the Friday night stream…",
+        ),
+        ("two\nlines  here", "two lines here"),
+        ("猫" * 70, "猫" * 59 + "…"),
+    ],
+)
+def test_a_chat_is_named_after_its_first_message_cut_at_a_word(
+    use_deepseek, openai_server, conversation, user, first, title
+):
+    say(conversation, user, first, openai_server, "Sure.")
+
+    assert Conversation.objects.get(pk=conversation.pk).title == title
+
+
 def test_a_chat_renamed_before_its_first_message_keeps_its_name(
     use_deepseek, openai_server, conversation, user
 ):
