@@ -464,3 +464,15 @@ def test_an_approval_made_by_accident_is_revoked_later(moderator_user):
     suggestions_undo(user=moderator_user, ids=[slip.pk])
 
     assert status_of(slip, meant) == ["pending", "approved"]
+
+
+def test_the_empty_queue_says_where_suggestions_are_turned_on_only_to_the_owner(
+    user_client, moderator_client, admin_client
+):
+    """A viewer or moderator has no Settings page: they are told who turns it on."""
+    owner = admin_client.get("/memory/").content.decode()
+    assert '“Let the AI suggest memories” is on in <a href="/settings/">Settings</a>' in owner
+    for client in (user_client, moderator_client):
+        page = client.get("/memory/").content.decode()
+        assert "When the AI suggests memories (the owner turns that on)" in page
+        assert 'in <a href="/settings/">Settings</a>, new ones' not in page
