@@ -294,12 +294,7 @@ def message_store_user(*, conversation: Conversation, speaker: Speaker, text: st
             author_name=speaker.display_name,
             channel=speaker.channel,
         )
-        # Named after its first message, unless it has a title (renamed in another tab
-        # before anything was sent: this copy of the conversation may not know yet).
-        if Conversation.objects.filter(pk=conversation.pk, title="").update(
-            title=_title_from(text)
-        ):
-            conversation.title = _title_from(text)
+        _title_set(conversation, _title_from(text), unless="")
         conversation.save(update_fields=["updated_at"])
     return message
 
@@ -332,14 +327,20 @@ def message_edit(*, conversation: Conversation, message_id: int, text: str) -> M
         raise NotFound(f"Message {message_id} does not exist in this conversation.")
     later = conversation.messages.annotate(anchor=Coalesce("reply_to_id", "id"))
     later.filter(anchor__gte=message.pk).exclude(pk=message.pk).delete()
-    first = not conversation.messages.filter(role=Role.USER, pk__lt=message.pk).exists()
-    conversation.refresh_from_db(fields=["title"])  # renamed in another tab meanwhile?
-    if first and conversation.title == _title_from(message.content):
-        conversation.title = _title_from(text)  # named after it, and not renamed since
+    if not conversation.messages.filter(role=Role.USER, pk__lt=message.pk).exists():
+        _title_set(conversation, _title_from(text), unless=_title_from(message.content))
     message.content = text
     message.save(update_fields=["content"])
-    conversation.save(update_fields=["title", "updated_at"])
+    conversation.save(update_fields=["updated_at"])
     return message
+
+
+def _title_set(conversation: Conversation, title: str, *, unless: str) -> None:
+    """Name `conversation` after its first message while its title is still `unless`
+    (empty, or named after that message): checked in the database, not on this copy,
+    which may not know of a rename made in another tab meanwhile."""
+    if Conversation.objects.filter(pk=conversation.pk, title=unless).update(title=title):
+        conversation.title = title
 
 
 TITLE_FROM_CHARS = 60
